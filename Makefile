@@ -1,0 +1,35 @@
+# Targets: run (demo server), test (what CI runs), bench, fuzz, lint.
+GO            ?= go
+BIN           := bin/devops-metrics
+GOLANGCI_LINT := github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
+FUZZTIME      ?= 10s
+
+.PHONY: build run test bench fuzz lint clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/devops-metrics
+
+run: build
+	./$(BIN) serve --dev --demo
+
+test:
+	$(GO) vet ./...
+	$(GO) test -race ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Runs every fuzz target for FUZZTIME each.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$target"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+lint:
+	$(GO) run $(GOLANGCI_LINT) run ./...
+
+clean:
+	rm -rf bin
