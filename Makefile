@@ -33,3 +33,9 @@ lint:
 
 clean:
 	rm -rf bin
+
+# Validates manifest.yml with Atlassian's @forge/manifest; needs the built gadget page (web/dist).
+.PHONY: manifest-check
+manifest-check:
+	npm ci --prefix tools/manifest --no-audit --no-fund
+	node tools/manifest/validate.mjs manifest.yml
