@@ -1,0 +1,548 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/devops-metrics/devops-metrics/internal/dora"
+)
+
+// StoredReport is a precomputed report with the evidence behind its numbers.
+type StoredReport struct {
+	Report   dora.Report   `json:"report"`
+	Evidence dora.Evidence `json:"evidence"`
+}
+
+// SyncState is what the recompute pipeline remembers about a project between runs.
+type SyncState struct {
+	// Cursor is the instant the last successful fetch started; the next incremental fetch asks
+	// for issues updated at or after it, minus an overlap. Zero means no sync has completed.
+	Cursor time.Time `json:"cursor,omitzero"`
+	// SiteTimeZone is the site's default time zone (IANA name) seen at the last sync.
+	SiteTimeZone string `json:"siteTimeZone,omitempty"`
+	// IncidentJQL is the incident JQL whose matches are stored; a settings change that differs
+	// from it needs the JQL run again.
+	IncidentJQL string `json:"incidentJql,omitempty"`
+	// Stale is true when the settings changed after the stored reports were computed.
+	Stale bool `json:"stale,omitempty"`
+	// ReportsAt is the clock reading the stored reports were computed at.
+	ReportsAt time.Time `json:"reportsAt,omitzero"`
+}
+
+// ProjectUpdate is the result of one sync of a project, written by ReplaceProject in one transaction.
+type ProjectUpdate struct {
+	Project    dora.Project
+	Statuses   map[string]dora.StatusCategory
+	IssueTypes map[string]dora.IssueType
+	Versions   []dora.Version
+	// FullIssues, when true, makes Upserts the complete set of issues and drops every other
+	// stored issue. When false, Upserts are added or replaced by id and Deletes are removed.
+	FullIssues bool
+	Upserts    []dora.Issue
+	Deletes    []string
+	// IncidentJQLMatches holds the ids matching SyncState.IncidentJQL; nil stores none.
+	IncidentJQLMatches map[string]bool
+	Sync               SyncState
+	// Reports replaces every stored report of the project, keyed by window length in days.
+	Reports map[int]StoredReport
+}
+
+// tenantBucket returns the bucket of tenant, or nil when absent.
+func tenantBucket(tx *bolt.Tx, tenant string) *bolt.Bucket {
+	root := tx.Bucket(bucketTenants)
+	if root == nil {
+		return nil
+	}
+	return root.Bucket([]byte(tenant))
+}
+
+// projectBucket returns the bucket of a project, or nil when absent.
+func projectBucket(tx *bolt.Tx, tenant, projectID string) *bolt.Bucket {
+	t := tenantBucket(tx, tenant)
+	if t == nil {
+		return nil
+	}
+	projects := t.Bucket(bucketProjects)
+	if projects == nil {
+		return nil
+	}
+	return projects.Bucket([]byte(projectID))
+}
+
+// createProjectBucket returns the bucket of a project, creating the buckets on the way.
+func createProjectBucket(tx *bolt.Tx, tenant, projectID string) (*bolt.Bucket, error) {
+	root, err := tx.CreateBucketIfNotExists(bucketTenants)
+	if err != nil {
+		return nil, err
+	}
+	t, err := root.CreateBucketIfNotExists([]byte(tenant))
+	if err != nil {
+		return nil, err
+	}
+	projects, err := t.CreateBucketIfNotExists(bucketProjects)
+	if err != nil {
+		return nil, err
+	}
+	return projects.CreateBucketIfNotExists([]byte(projectID))
+}
+
+func checkTenantProject(tenant, projectID string) error {
+	if err := checkID("tenant", tenant); err != nil {
+		return err
+	}
+	return checkID("project", projectID)
+}
+
+func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
+	data := b.Get(key)
+	if data == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return true, fmt.Errorf("decode %s: %w", key, err)
+	}
+	return true, nil
+}
+
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", key, err)
+	}
+	return b.Put(key, data)
+}
+
+// Settings returns the stored settings of a project and whether any were stored.
+// Without stored settings it returns the zero Config, which means all defaults.
+func (s *Store) Settings(tenant, projectID string) (dora.Config, bool, error) {
+	if err := checkTenantProject(tenant, projectID); err != nil {
+		return dora.Config{}, false, err
+	}
+	var cfg dora.Config
+	var found bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		p := projectBucket(tx, tenant, projectID)
+		if p == nil {
+			return nil
+		}
+		var err error
+		found, err = getJSON(p, keySettings, &cfg)
+		return err
+	})
+	if err != nil {
+		return dora.Config{}, false, fmt.Errorf("read settings of project %s of tenant %s: %w", projectID, tenant, err)
+	}
+	return cfg, found, nil
+}
+
+// PutSettings stores the settings of a project and marks its reports stale, so the next
+// recompute replaces them. The caller validates cfg first. The stored reports stay readable.
+func (s *Store) PutSettings(tenant, projectID string, cfg dora.Config) error {
+	if err := checkTenantProject(tenant, projectID); err != nil {
+		return err
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		p, err := createProjectBucket(tx, tenant, projectID)
+		if err != nil {
+			return err
+		}
+		if err := putJSON(p, keySettings, cfg); err != nil {
+			return err
+		}
+		var st SyncState
+		if _, err := getJSON(p, keySync, &st); err != nil {
+			return err
+		}
+		st.Stale = true
+		return putJSON(p, keySync, st)
+	})
+	if err != nil {
+		return fmt.Errorf("store settings of project %s of tenant %s: %w", projectID, tenant, err)
+	}
+	return nil
+}
+
+// Sync returns the sync state of a project; it returns the zero SyncState when none is stored.
+func (s *Store) Sync(tenant, projectID string) (SyncState, error) {
+	if err := checkTenantProject(tenant, projectID); err != nil {
+		return SyncState{}, err
+	}
+	var st SyncState
+	err := s.db.View(func(tx *bolt.Tx) error {
+		p := projectBucket(tx, tenant, projectID)
+		if p == nil {
+			return nil
+		}
+		_, err := getJSON(p, keySync, &st)
+		return err
+	})
+	if err != nil {
+		return SyncState{}, fmt.Errorf("read sync state of project %s of tenant %s: %w", projectID, tenant, err)
+	}
+	return st, nil
+}
+
+// Projects returns the synced projects of a tenant, ordered by key. Projects that only have
+// settings are left out. A tenant with nothing stored has no projects and no error.
+func (s *Store) Projects(tenant string) ([]dora.Project, error) {
+	if err := checkID("tenant", tenant); err != nil {
+		return nil, err
+	}
+	var list []dora.Project
+	err := s.db.View(func(tx *bolt.Tx) error {
+		t := tenantBucket(tx, tenant)
+		if t == nil {
+			return nil
+		}
+		projects := t.Bucket(bucketProjects)
+		if projects == nil {
+			return nil
+		}
+		return projects.ForEachBucket(func(id []byte) error {
+			var p dora.Project
+			found, err := getJSON(projects.Bucket(id), keyProject, &p)
+			if err != nil {
+				return fmt.Errorf("project %s: %w", id, err)
+			}
+			if found {
+				list = append(list, p)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list projects of tenant %s: %w", tenant, err)
+	}
+	slices.SortFunc(list, func(a, b dora.Project) int { return strings.Compare(a.Key, b.Key) })
+	return list, nil
+}
+
+// Tenants returns the ids of every tenant that has anything stored.
+func (s *Store) Tenants() ([]string, error) {
+	var list []string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		root := tx.Bucket(bucketTenants)
+		if root == nil {
+			return nil
+		}
+		return root.ForEachBucket(func(k []byte) error {
+			list = append(list, string(k))
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list tenants: %w", err)
+	}
+	return list, nil
+}
+
+// ProjectData returns the stored facts of a project as the engine reads them, for custom windows
+// computed on request. Issues are ordered by numeric id. It returns ErrNotFound, wrapped, when
+// the project has not been synced.
+func (s *Store) ProjectData(tenant, projectID string) (dora.ProjectData, error) {
+	if err := checkTenantProject(tenant, projectID); err != nil {
+		return dora.ProjectData{}, err
+	}
+	var data dora.ProjectData
+	err := s.db.View(func(tx *bolt.Tx) error {
+		p := projectBucket(tx, tenant, projectID)
+		if p == nil {
+			return ErrNotFound
+		}
+		var err error
+		data, err = readProjectData(p)
+		return err
+	})
+	if err != nil {
+		return dora.ProjectData{}, fmt.Errorf("read facts of project %s of tenant %s: %w", projectID, tenant, err)
+	}
+	return data, nil
+}
+
+func readProjectData(p *bolt.Bucket) (dora.ProjectData, error) {
+	var data dora.ProjectData
+	found, err := getJSON(p, keyProject, &data.Project)
+	if err != nil {
+		return data, err
+	}
+	if !found {
+		return data, ErrNotFound
+	}
+	var st SyncState
+	if _, err := getJSON(p, keySync, &st); err != nil {
+		return data, err
+	}
+	data.SiteTimeZone = st.SiteTimeZone
+
+	if _, err := getJSON(p, keyStatuses, &data.Statuses); err != nil {
+		return data, err
+	}
+	if _, err := getJSON(p, keyIssueTypes, &data.IssueTypes); err != nil {
+		return data, err
+	}
+	if _, err := getJSON(p, keyVersions, &data.Versions); err != nil {
+		return data, err
+	}
+	var matches []string
+	found, err = getJSON(p, keyIncidentJQL, &matches)
+	if err != nil {
+		return data, err
+	}
+	if found {
+		data.IncidentJQLMatches = make(map[string]bool, len(matches))
+		for _, id := range matches {
+			data.IncidentJQLMatches[id] = true
+		}
+	}
+
+	if issues := p.Bucket(bucketIssues); issues != nil {
+		err := issues.ForEach(func(k, v []byte) error {
+			is, err := decodeIssue(v)
+			if err != nil {
+				return fmt.Errorf("issue %s: %w", k, err)
+			}
+			data.Issues = append(data.Issues, is)
+			return nil
+		})
+		if err != nil {
+			return data, err
+		}
+	}
+	slices.SortFunc(data.Issues, func(a, b dora.Issue) int { return compareIDs(a.ID, b.ID) })
+	return data, nil
+}
+
+// Report returns the stored report of a project for a window of windowDays days ending at the
+// last recompute. It returns ErrNotFound, wrapped, when no such report is stored.
+func (s *Store) Report(tenant, projectID string, windowDays int) (StoredReport, error) {
+	if err := checkTenantProject(tenant, projectID); err != nil {
+		return StoredReport{}, err
+	}
+	var r StoredReport
+	err := s.db.View(func(tx *bolt.Tx) error {
+		p := projectBucket(tx, tenant, projectID)
+		if p == nil {
+			return ErrNotFound
+		}
+		reports := p.Bucket(bucketReports)
+		if reports == nil {
+			return ErrNotFound
+		}
+		found, err := getJSON(reports, reportKey(windowDays), &r)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return StoredReport{}, fmt.Errorf("read %d-day report of project %s of tenant %s: %w", windowDays, projectID, tenant, err)
+	}
+	return r, nil
+}
+
+// Reports returns every stored report of a project, keyed by window length in days, read in
+// one transaction so all of them come from the same recompute. It returns an empty map when the
+// project has no reports.
+func (s *Store) Reports(tenant, projectID string) (map[int]StoredReport, error) {
+	if err := checkTenantProject(tenant, projectID); err != nil {
+		return nil, err
+	}
+	all := make(map[int]StoredReport)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		p := projectBucket(tx, tenant, projectID)
+		if p == nil {
+			return nil
+		}
+		reports := p.Bucket(bucketReports)
+		if reports == nil {
+			return nil
+		}
+		return reports.ForEach(func(k, v []byte) error {
+			days, err := strconv.Atoi(string(k))
+			if err != nil {
+				return fmt.Errorf("report key %q is not a number of days", k)
+			}
+			var r StoredReport
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("decode %d-day report: %w", days, err)
+			}
+			all[days] = r
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read reports of project %s of tenant %s: %w", projectID, tenant, err)
+	}
+	return all, nil
+}
+
+func reportKey(days int) []byte {
+	return fmt.Appendf(nil, "%04d", days)
+}
+
+// ReplaceProject writes the result of one sync of a project in one transaction: the project,
+// the maps and versions, the issue changes, the incident JQL matches, the sync state and all
+// reports. Readers see either the previous state or all of it. The stored settings are kept.
+func (s *Store) ReplaceProject(tenant string, u ProjectUpdate) error {
+	if err := checkTenantProject(tenant, u.Project.ID); err != nil {
+		return err
+	}
+	for _, is := range u.Upserts {
+		if err := checkID("issue", is.ID); err != nil {
+			return fmt.Errorf("replace project %s of tenant %s: %w", u.Project.ID, tenant, err)
+		}
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		p, err := createProjectBucket(tx, tenant, u.Project.ID)
+		if err != nil {
+			return err
+		}
+		if err := writeProjectFacts(p, u); err != nil {
+			return err
+		}
+		if err := writeIssues(p, u); err != nil {
+			return err
+		}
+		return writeReports(p, u.Reports)
+	})
+	if err != nil {
+		return fmt.Errorf("replace project %s of tenant %s: %w", u.Project.ID, tenant, err)
+	}
+	return nil
+}
+
+func writeProjectFacts(p *bolt.Bucket, u ProjectUpdate) error {
+	values := []struct {
+		key []byte
+		v   any
+	}{
+		{keyProject, u.Project},
+		{keySync, u.Sync},
+		{keyStatuses, u.Statuses},
+		{keyIssueTypes, u.IssueTypes},
+		{keyVersions, u.Versions},
+	}
+	for _, kv := range values {
+		if err := putJSON(p, kv.key, kv.v); err != nil {
+			return err
+		}
+	}
+	if u.IncidentJQLMatches == nil {
+		return p.Delete(keyIncidentJQL)
+	}
+	ids := make([]string, 0, len(u.IncidentJQLMatches))
+	for id, match := range u.IncidentJQLMatches {
+		if match {
+			ids = append(ids, id)
+		}
+	}
+	slices.SortFunc(ids, compareIDs)
+	return putJSON(p, keyIncidentJQL, ids)
+}
+
+func writeIssues(p *bolt.Bucket, u ProjectUpdate) error {
+	if u.FullIssues && p.Bucket(bucketIssues) != nil {
+		if err := p.DeleteBucket(bucketIssues); err != nil {
+			return err
+		}
+	}
+	issues, err := p.CreateBucketIfNotExists(bucketIssues)
+	if err != nil {
+		return err
+	}
+	for _, id := range u.Deletes {
+		if err := issues.Delete([]byte(id)); err != nil {
+			return fmt.Errorf("delete issue %s: %w", id, err)
+		}
+	}
+	for _, is := range u.Upserts {
+		if err := issues.Put([]byte(is.ID), encodeIssue(is)); err != nil {
+			return fmt.Errorf("put issue %s: %w", is.ID, err)
+		}
+	}
+	return nil
+}
+
+func writeReports(p *bolt.Bucket, reports map[int]StoredReport) error {
+	if p.Bucket(bucketReports) != nil {
+		if err := p.DeleteBucket(bucketReports); err != nil {
+			return err
+		}
+	}
+	b, err := p.CreateBucket(bucketReports)
+	if err != nil {
+		return err
+	}
+	for days, r := range reports {
+		if days <= 0 || days > 9999 {
+			return fmt.Errorf("report window of %d days is outside 1..9999", days)
+		}
+		if err := putJSON(b, reportKey(days), r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeleteProject removes everything stored for one project of a tenant, such as a project the
+// app can no longer browse. Deleting a project that is not stored is not an error.
+func (s *Store) DeleteProject(tenant, projectID string) error {
+	if err := checkTenantProject(tenant, projectID); err != nil {
+		return err
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		t := tenantBucket(tx, tenant)
+		if t == nil {
+			return nil
+		}
+		projects := t.Bucket(bucketProjects)
+		if projects == nil || projects.Bucket([]byte(projectID)) == nil {
+			return nil
+		}
+		return projects.DeleteBucket([]byte(projectID))
+	})
+	if err != nil {
+		return fmt.Errorf("delete project %s of tenant %s: %w", projectID, tenant, err)
+	}
+	return nil
+}
+
+// DeleteTenant removes everything stored for a tenant: settings, facts, cursors and reports.
+// It is what an uninstall calls. Deleting a tenant that is not stored is not an error.
+//
+// bbolt reuses the freed pages but does not overwrite them at once, so deleted bytes can remain
+// in the file until later writes reuse those pages.
+func (s *Store) DeleteTenant(tenant string) error {
+	if err := checkID("tenant", tenant); err != nil {
+		return err
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		root := tx.Bucket(bucketTenants)
+		if root == nil || root.Bucket([]byte(tenant)) == nil {
+			return nil
+		}
+		return root.DeleteBucket([]byte(tenant))
+	})
+	if err != nil {
+		return fmt.Errorf("delete tenant %s: %w", tenant, err)
+	}
+	s.log.Info("tenant deleted", "tenant", tenant)
+	return nil
+}
+
+// compareIDs orders Jira's numeric ids by value: shorter first, then byte order.
+func compareIDs(a, b string) int {
+	if len(a) != len(b) {
+		return len(a) - len(b)
+	}
+	return strings.Compare(a, b)
+}
