@@ -1,0 +1,301 @@
+package jira
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	gojira "github.com/andygrunwald/go-jira"
+)
+
+// Defaults for the zero values of Options.
+const (
+	DefaultMaxAttempts    = 6
+	DefaultMaxConcurrency = 4
+	DefaultMaxBackoff     = 30 * time.Second
+	DefaultMaxRetryAfter  = 2 * time.Minute
+	defaultBaseBackoff    = 500 * time.Millisecond
+	// maxBodyBytes bounds how much of one reply the client reads. A bulkfetch page of
+	// 10,000 status histories is a few MiB; a reply larger than this is treated as broken.
+	maxBodyBytes = 64 << 20
+)
+
+// Options tunes a Client. The zero value of each field selects its default.
+type Options struct {
+	// HTTPClient supplies the base transport and timeout. Nil means a client with a
+	// 60-second overall timeout on a clone of http.DefaultTransport. Its CheckRedirect is
+	// replaced: the client never follows redirects.
+	HTTPClient *http.Client
+	// Logger receives retry and progress lines, tagged component=jira. Nil discards them.
+	Logger *slog.Logger
+	// MaxAttempts bounds the requests sent for one call, the first included. Default 6.
+	MaxAttempts int
+	// MaxConcurrency bounds the requests of this Client in flight at once. Default 4.
+	MaxConcurrency int
+	// MaxBackoff caps one exponential backoff wait. Default 30 s.
+	MaxBackoff time.Duration
+	// MaxRetryAfter is the longest Retry-After the client waits for; a longer one fails the
+	// call at once with ErrUnavailable. Default 2 min.
+	MaxRetryAfter time.Duration
+	// Sleep waits for d or until ctx ends. Tests replace it to skip real waits. Default: a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Now is the clock used to read Retry-After dates. Default time.Now.
+	Now func() time.Time
+	// Jitter returns a random duration in [0, d). Default math/rand/v2.
+	Jitter func(d time.Duration) time.Duration
+}
+
+// Client reads one Jira Cloud site. It is safe for concurrent use.
+type Client struct {
+	jc      *gojira.Client
+	site    *url.URL
+	log     *slog.Logger
+	opts    Options
+	slots   chan struct{}
+	noBulk  atomic.Bool // set once bulkfetch answered 404 or 405
+	cleanup func()
+}
+
+// NewBasic returns a client that authenticates with an Atlassian account email and API token
+// against a site URL such as https://your-site.atlassian.net.
+func NewBasic(siteURL, email, apiToken string, opts Options) (*Client, error) {
+	if email == "" || apiToken == "" {
+		return nil, errors.New("jira basic auth: the account email and API token are both required")
+	}
+	return newClient(siteURL, opts, func(next http.RoundTripper) http.RoundTripper {
+		return &gojira.BasicAuthTransport{Username: email, Password: apiToken, Transport: next}
+	})
+}
+
+// NewBearer returns a client that sends a Forge token as a Bearer token to apiBaseURL, the
+// app.apiBaseUrl that the Forge invocation token names
+// (https://api.atlassian.com/ex/jira/{cloudId}).
+func NewBearer(apiBaseURL, token string, opts Options) (*Client, error) {
+	if token == "" {
+		return nil, errors.New("jira bearer auth: the token is required")
+	}
+	return newClient(apiBaseURL, opts, func(next http.RoundTripper) http.RoundTripper {
+		return &gojira.BearerAuthTransport{Token: token, Transport: next}
+	})
+}
+
+func newClient(rawURL string, opts Options, auth func(http.RoundTripper) http.RoundTripper) (*Client, error) {
+	site, err := parseSiteURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	opts = withDefaults(opts)
+
+	base := opts.HTTPClient
+	var baseTransport http.RoundTripper
+	timeout := 60 * time.Second
+	cleanup := func() {}
+	if base != nil {
+		baseTransport = base.Transport
+		timeout = base.Timeout
+	}
+	if baseTransport == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = opts.MaxConcurrency
+		baseTransport = t
+		cleanup = t.CloseIdleConnections
+	}
+	httpClient := &http.Client{
+		Transport: &guardTransport{site: site, next: auth(baseTransport)},
+		Timeout:   timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+	jc, err := gojira.NewClient(httpClient, site.String())
+	if err != nil {
+		return nil, fmt.Errorf("jira client for %s: %w", site.Redacted(), err)
+	}
+	return &Client{
+		jc:      jc,
+		site:    site,
+		log:     opts.Logger.With("component", "jira"),
+		opts:    opts,
+		slots:   make(chan struct{}, opts.MaxConcurrency),
+		cleanup: cleanup,
+	}, nil
+}
+
+// Close releases idle connections of the transport the client created itself.
+func (c *Client) Close() { c.cleanup() }
+
+// SiteURL returns the base URL requests go to.
+func (c *Client) SiteURL() string { return c.site.String() }
+
+func parseSiteURL(rawURL string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(rawURL))
+	if err != nil {
+		return nil, fmt.Errorf("invalid Jira URL %q: %w", rawURL, err)
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return nil, fmt.Errorf("invalid Jira URL %q: use https://your-site.atlassian.net", rawURL)
+	}
+	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("invalid Jira URL %q: give only the scheme, host and optional path, such as https://your-site.atlassian.net", rawURL)
+	}
+	if strings.HasSuffix(u.Path, "/") {
+		u.Path = strings.TrimSuffix(u.Path, "/")
+	}
+	u.RawPath = ""
+	return u, nil
+}
+
+func withDefaults(o Options) Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.MaxConcurrency <= 0 {
+		o.MaxConcurrency = DefaultMaxConcurrency
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = DefaultMaxBackoff
+	}
+	if o.MaxRetryAfter <= 0 {
+		o.MaxRetryAfter = DefaultMaxRetryAfter
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleepContext
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Jitter == nil {
+		o.Jitter = randomJitter
+	}
+	return o
+}
+
+// reply is one reply with its body read in full.
+type reply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// call sends one API request, retrying transient failures, and decodes a 2xx body into out
+// (unless out is nil). apiPath is relative to the site, such as "/rest/api/3/myself".
+func (c *Client) call(ctx context.Context, method, apiPath string, query url.Values, body any, out any) error {
+	return c.callDecode(ctx, method, apiPath, query, body, func(b []byte) error {
+		if out == nil {
+			return nil
+		}
+		return decodeJSON(b, out)
+	})
+}
+
+// callDecode is call with a custom decoder. A decode failure counts as a transient failure,
+// because a cut connection can deliver a truncated body with a 200 status.
+func (c *Client) callDecode(ctx context.Context, method, apiPath string, query url.Values, body any, decode func([]byte) error) error {
+	target := apiPath
+	if len(query) > 0 {
+		target += "?" + query.Encode()
+	}
+	for attempt := 1; ; attempt++ {
+		rep, err := c.send(ctx, method, target, body)
+		var wait time.Duration
+		var apiErr *APIError
+		switch {
+		case err != nil:
+			if errors.Is(err, ErrReadOnly) {
+				return fmt.Errorf("jira %s %s: %w", method, apiPath, err)
+			}
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return fmt.Errorf("jira %s %s: %w", method, apiPath, ctxErr)
+			}
+			apiErr = &APIError{Method: method, Path: apiPath, Attempts: attempt, Err: err}
+			wait = c.backoff(attempt)
+		case rep.status >= 200 && rep.status < 300:
+			decodeErr := decode(rep.body)
+			if decodeErr == nil {
+				return nil
+			}
+			apiErr = &APIError{Method: method, Path: apiPath, Attempts: attempt, Err: fmt.Errorf("decode reply: %w", decodeErr)}
+			wait = c.backoff(attempt)
+		default:
+			apiErr = newAPIError(method, apiPath, rep)
+			apiErr.Attempts = attempt
+			if !apiErr.retryable() {
+				return apiErr
+			}
+			wait = c.backoff(attempt)
+			if rep.status == 429 || rep.status == 503 {
+				if ra, ok := parseRetryAfter(rep.header.Get("Retry-After"), c.opts.Now()); ok {
+					if ra > c.opts.MaxRetryAfter {
+						apiErr.Err = fmt.Errorf("Retry-After %s exceeds the %s the client waits", ra, c.opts.MaxRetryAfter)
+						return apiErr
+					}
+					wait = ra
+				}
+			}
+		}
+		if attempt >= c.opts.MaxAttempts {
+			c.log.Warn("jira request failed", "method", method, "path", apiPath, "attempts", attempt, "status", apiErr.Status, "err", apiErr.Err)
+			return apiErr
+		}
+		c.log.Info("jira request retry", "method", method, "path", apiPath, "attempt", attempt, "status", apiErr.Status, "wait", wait, "err", apiErr.Err)
+		if err := c.opts.Sleep(ctx, wait); err != nil {
+			return fmt.Errorf("jira %s %s: wait before retry: %w", method, apiPath, err)
+		}
+	}
+}
+
+// send performs one attempt, holding one of the Client's concurrency slots.
+func (c *Client) send(ctx context.Context, method, target string, body any) (*reply, error) {
+	select {
+	case c.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-c.slots }()
+
+	req, err := c.jc.NewRequestWithContext(ctx, method, target, body)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	if body == nil {
+		req.Header.Del("Content-Type")
+	}
+	req.Header.Set("Accept", "application/json")
+
+	// go-jira's Do returns the response along with a generic error for non-2xx statuses;
+	// the status is inspected here instead, so that error carries nothing new.
+	resp, err := c.jc.Do(req, nil)
+	if resp == nil || resp.Response == nil {
+		if err == nil {
+			err = errors.New("no response")
+		}
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
+	if readErr != nil {
+		return nil, fmt.Errorf("read reply body: %w", readErr)
+	}
+	if len(data) > maxBodyBytes {
+		return nil, fmt.Errorf("reply body exceeds %d bytes", maxBodyBytes)
+	}
+	return &reply{status: resp.StatusCode, header: resp.Header, body: data}, nil
+}
+
+func newAPIError(method, apiPath string, rep *reply) *APIError {
+	e := &APIError{Method: method, Path: apiPath, Status: rep.status}
+	if msgs, fields, ok := decodeErrorBody(rep.body); ok {
+		e.Messages, e.Fields = msgs, fields
+	}
+	return e
+}

@@ -1,0 +1,49 @@
+package jira
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/devops-metrics/devops-metrics/internal/jirajson"
+)
+
+// decodeJSON decodes one JSON value from data into out and rejects trailing data, so a
+// truncated or concatenated body is an error rather than a partial result.
+func decodeJSON(data []byte, out any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(out); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("unexpected data after the JSON value")
+	}
+	return nil
+}
+
+// decodeErrorBody reads Jira's error body {"errorMessages":[...],"errors":{...}}.
+// It reports false when the body is not of that form (an HTML page from a proxy, say).
+func decodeErrorBody(data []byte) ([]string, map[string]string, bool) {
+	var body jirajson.ErrorCollection
+	if len(bytes.TrimSpace(data)) == 0 || json.Unmarshal(data, &body) != nil {
+		return nil, nil, false
+	}
+	if len(body.ErrorMessages) == 0 && len(body.Errors) == 0 {
+		return nil, nil, false
+	}
+	return body.ErrorMessages, body.Errors, true
+}
+
+// decodeIssuePage decodes a search page and checks what the paging loop relies on.
+func decodeIssuePage(data []byte, page *jirajson.SearchResults) error {
+	if err := decodeJSON(data, page); err != nil {
+		return err
+	}
+	for i, issue := range page.Issues {
+		if issue.ID == "" {
+			return fmt.Errorf("issue %d of the page has no id", i)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,158 @@
+package jira
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+
+	"github.com/devops-metrics/devops-metrics/internal/dora"
+	"github.com/devops-metrics/devops-metrics/internal/jirajson"
+)
+
+// Page sizes the client asks for. Jira may return fewer; the loops follow isLast and the
+// number of values actually returned.
+const (
+	projectPageSize = 50
+	versionPageSize = 50
+	// maxPages bounds every paging loop, so a server that never says isLast cannot keep the client busy forever.
+	maxPages = 100_000
+)
+
+// Myself is the calling account. TimeZone is the IANA zone in which Jira reads the JQL date
+// literals this account sends.
+type Myself struct{ AccountID, TimeZone string }
+
+// Myself returns the calling account and its time zone.
+func (c *Client) Myself(ctx context.Context) (Myself, error) {
+	var me jirajson.Myself
+	if err := c.call(ctx, "GET", "/rest/api/3/myself", nil, nil, &me); err != nil {
+		return Myself{}, err
+	}
+	return Myself{AccountID: me.AccountID, TimeZone: me.TimeZone}, nil
+}
+
+// Projects returns every project the caller can browse, following the pages of /project/search.
+func (c *Client) Projects(ctx context.Context) ([]dora.Project, error) {
+	var projects []dora.Project
+	startAt := 0
+	for range maxPages {
+		q := url.Values{"startAt": {strconv.Itoa(startAt)}, "maxResults": {strconv.Itoa(projectPageSize)}}
+		var page jirajson.PageBeanProject
+		if err := c.call(ctx, "GET", "/rest/api/3/project/search", q, nil, &page); err != nil {
+			return nil, fmt.Errorf("list projects from %d: %w", startAt, err)
+		}
+		for _, p := range page.Values {
+			projects = append(projects, dora.Project{ID: p.ID, Key: p.Key, Name: p.Name})
+		}
+		if page.IsLast || len(page.Values) == 0 {
+			return projects, nil
+		}
+		startAt += len(page.Values)
+	}
+	return nil, fmt.Errorf("list projects: more than %d pages", maxPages)
+}
+
+// Statuses returns the category of every status of the site, keyed by status id, including
+// the project-scoped statuses of team-managed projects. Statuses with an unknown category key are left out.
+func (c *Client) Statuses(ctx context.Context) (map[string]dora.StatusCategory, error) {
+	var statuses []jirajson.Status
+	if err := c.call(ctx, "GET", "/rest/api/3/status", nil, nil, &statuses); err != nil {
+		return nil, fmt.Errorf("list statuses: %w", err)
+	}
+	return jirajson.StatusCategories(statuses), nil
+}
+
+// IssueTypes returns every issue type of the site, keyed by id.
+func (c *Client) IssueTypes(ctx context.Context) (map[string]dora.IssueType, error) {
+	var types []jirajson.IssueType
+	if err := c.call(ctx, "GET", "/rest/api/3/issuetype", nil, nil, &types); err != nil {
+		return nil, fmt.Errorf("list issue types: %w", err)
+	}
+	return jirajson.IssueTypes(types), nil
+}
+
+// Versions returns every version of a project (id or key), following the pages of
+// /project/{id}/version in Jira's sequence order.
+func (c *Client) Versions(ctx context.Context, projectID string) ([]dora.Version, error) {
+	if projectID == "" {
+		return nil, fmt.Errorf("list versions: %w: empty project id", ErrBadRequest)
+	}
+	apiPath := "/rest/api/3/project/" + url.PathEscape(projectID) + "/version"
+	versions := []dora.Version{}
+	startAt := 0
+	for range maxPages {
+		q := url.Values{"startAt": {strconv.Itoa(startAt)}, "maxResults": {strconv.Itoa(versionPageSize)}, "orderBy": {"sequence"}}
+		var page jirajson.PageBeanVersion
+		if err := c.call(ctx, "GET", apiPath, q, nil, &page); err != nil {
+			return nil, fmt.Errorf("list versions of project %s from %d: %w", projectID, startAt, err)
+		}
+		versions = append(versions, jirajson.Versions(page.Values)...)
+		if page.IsLast || len(page.Values) == 0 {
+			return versions, nil
+		}
+		startAt += len(page.Values)
+	}
+	return nil, fmt.Errorf("list versions of project %s: more than %d pages", projectID, maxPages)
+}
+
+// CheckProjectPermissions returns the subset of projectIDs on which the caller has permission
+// (such as "BROWSE_PROJECTS"), in the order given. Project ids must be numeric.
+// On any error it returns no ids, so a caller that ignores the error still grants nothing.
+func (c *Client) CheckProjectPermissions(ctx context.Context, permission string, projectIDs []string) ([]string, error) {
+	if permission == "" {
+		return nil, fmt.Errorf("check permissions: %w: empty permission key", ErrBadRequest)
+	}
+	if len(projectIDs) == 0 {
+		return nil, nil
+	}
+	numeric := make([]int64, 0, len(projectIDs))
+	for _, id := range projectIDs {
+		n, err := strconv.ParseInt(id, 10, 64)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("check %s permission: %w: project id %q is not a numeric Jira project id", permission, ErrBadRequest, id)
+		}
+		numeric = append(numeric, n)
+	}
+	body := jirajson.PermissionsCheckRequest{ProjectPermissions: []jirajson.ProjectPermissions{{Permissions: []string{permission}, Projects: numeric}}}
+	var grants jirajson.PermissionGrants
+	if err := c.call(ctx, "POST", "/rest/api/3/permissions/check", nil, body, &grants); err != nil {
+		return nil, fmt.Errorf("check %s permission on %d projects: %w", permission, len(projectIDs), err)
+	}
+	granted := map[int64]bool{}
+	for _, g := range grants.ProjectPermissions {
+		if g.Permission != permission {
+			continue
+		}
+		for _, p := range g.Projects {
+			granted[p] = true
+		}
+	}
+	var out []string
+	for i, n := range numeric {
+		if granted[n] {
+			out = append(out, projectIDs[i])
+		}
+	}
+	return out, nil
+}
+
+// MyPermission reports whether the caller has permission (such as "BROWSE_PROJECTS") on a
+// project. Jira answers 404 for a project the caller cannot see; that is reported as false
+// with no error. Any other failure returns false and the error.
+func (c *Client) MyPermission(ctx context.Context, projectID, permission string) (bool, error) {
+	if projectID == "" || permission == "" {
+		return false, fmt.Errorf("check permission: %w: project id and permission key are required", ErrBadRequest)
+	}
+	q := url.Values{"projectId": {projectID}, "permissions": {permission}}
+	var mine jirajson.MyPermissions
+	err := c.call(ctx, "GET", "/rest/api/3/mypermissions", q, nil, &mine)
+	if err != nil {
+		var apiErr *APIError
+		if asAPIError(err, &apiErr) && apiErr.Status == 404 {
+			return false, nil
+		}
+		return false, fmt.Errorf("check %s permission on project %s: %w", permission, projectID, err)
+	}
+	return mine.Permissions[permission].HavePermission, nil
+}

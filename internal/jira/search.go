@@ -1,0 +1,324 @@
+package jira
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/devops-metrics/devops-metrics/internal/dora"
+	"github.com/devops-metrics/devops-metrics/internal/jirajson"
+)
+
+const (
+	// searchPageSize is the page size asked of /search/jql. Jira caps pages with fields at 100.
+	searchPageSize = 100
+	// idPageSize is the page size asked of /search/jql with fields=id, which Jira allows up to 5,000.
+	idPageSize = 5000
+	// bulkIssues and bulkHistories are the limits of one /changelog/bulkfetch request.
+	bulkIssues    = 1000
+	bulkHistories = 10000
+	// changelogPageSize is the page size asked of /issue/{id}/changelog. Jira caps it at 100.
+	changelogPageSize = 100
+)
+
+// searchFields are the only issue fields the engine reads.
+var searchFields = []string{"issuetype", "status", "created", "resolutiondate", "updated", "project", "fixVersions", "versions"}
+
+// FetchedIssue is an issue's facts plus the fields that incremental sync needs.
+type FetchedIssue struct {
+	dora.Issue
+	ProjectID string
+	Updated   time.Time
+}
+
+// CountIssues returns Jira's approximate count of the issues that match jql. It serves
+// progress reports only: the count may lag recent changes.
+func (c *Client) CountIssues(ctx context.Context, jql string) (int, error) {
+	var res jirajson.CountResult
+	if err := c.call(ctx, "POST", "/rest/api/3/search/approximate-count", nil, jirajson.CountRequest{JQL: jql}, &res); err != nil {
+		return 0, fmt.Errorf("count issues matching %q: %w", jql, err)
+	}
+	return res.Count, nil
+}
+
+// SearchIssues runs jql and calls page with each page of issues, in Jira's order. The issues
+// carry only the fields the engine needs and NO transitions: use StatusHistories or FetchIssues
+// for the history. An error from page stops the search and is returned as is.
+func (c *Client) SearchIssues(ctx context.Context, jql string, page func([]FetchedIssue) error) error {
+	return c.search(ctx, jql, searchFields, searchPageSize, func(issues []jirajson.Issue) error {
+		fetched := make([]FetchedIssue, 0, len(issues))
+		for _, issue := range issues {
+			fetched = append(fetched, FetchedIssue{
+				Issue:     issue.Facts([]jirajson.History{}),
+				ProjectID: issue.Fields.Project.ID,
+				Updated:   issue.Fields.Updated.Time,
+			})
+		}
+		return page(fetched)
+	})
+}
+
+// SearchIssueIDs returns the ids of every issue that matches jql, with pages of up to 5,000
+// ids. It is the cheap way to find deleted or moved issues.
+func (c *Client) SearchIssueIDs(ctx context.Context, jql string) ([]string, error) {
+	var ids []string
+	err := c.search(ctx, jql, []string{"id"}, idPageSize, func(issues []jirajson.Issue) error {
+		for _, issue := range issues {
+			ids = append(ids, issue.ID)
+		}
+		return nil
+	})
+	return ids, err
+}
+
+// search follows the nextPageToken chain of POST /search/jql.
+func (c *Client) search(ctx context.Context, jql string, fields []string, pageSize int, page func([]jirajson.Issue) error) error {
+	if jql == "" {
+		return fmt.Errorf("search issues: %w: empty JQL", ErrBadRequest)
+	}
+	token := ""
+	seen := map[string]bool{}
+	for n := 1; n <= maxPages; n++ {
+		req := jirajson.SearchRequest{JQL: jql, NextPageToken: token, MaxResults: pageSize, Fields: fields}
+		var res jirajson.SearchResults
+		err := c.callDecode(ctx, "POST", "/rest/api/3/search/jql", nil, req, func(b []byte) error {
+			res = jirajson.SearchResults{}
+			return decodeIssuePage(b, &res)
+		})
+		if err != nil {
+			return fmt.Errorf("search issues matching %q, page %d: %w", jql, n, err)
+		}
+		if err := page(res.Issues); err != nil {
+			return err
+		}
+		if res.IsLast || res.NextPageToken == "" {
+			return nil
+		}
+		if seen[res.NextPageToken] {
+			return fmt.Errorf("search issues matching %q, page %d: Jira repeated a nextPageToken", jql, n)
+		}
+		seen[res.NextPageToken] = true
+		token = res.NextPageToken
+	}
+	return fmt.Errorf("search issues matching %q: more than %d pages", jql, maxPages)
+}
+
+// StatusHistories returns the complete status history, oldest first, of each issue id that
+// Jira returns. Ids Jira does not return (deleted, moved out of view) are absent from the map;
+// issues without status changes map to an empty slice. Chunks of 1,000 ids go to
+// /changelog/bulkfetch, up to MaxConcurrency at once; once bulkfetch answers 404 or 405 the
+// Client pages /issue/{id}/changelog per issue instead.
+func (c *Client) StatusHistories(ctx context.Context, issueIDs []string) (map[string][]dora.Transition, error) {
+	ids := uniqueIDs(issueIDs)
+	histories := make(map[string][]jirajson.History, len(ids))
+	var mu sync.Mutex
+	add := func(id string, h []jirajson.History) {
+		mu.Lock()
+		histories[id] = append(histories[id], h...)
+		mu.Unlock()
+	}
+
+	chunks := slices.Collect(slices.Chunk(ids, bulkIssues))
+	err := c.forEach(ctx, len(chunks), func(ctx context.Context, i int) error {
+		return c.chunkHistories(ctx, chunks[i], add)
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	out := make(map[string][]dora.Transition, len(histories))
+	for id, h := range histories {
+		t := jirajson.Transitions(h)
+		if t == nil {
+			t = []dora.Transition{}
+		}
+		out[id] = t
+	}
+	return out, nil
+}
+
+func (c *Client) chunkHistories(ctx context.Context, ids []string, add func(string, []jirajson.History)) error {
+	if !c.noBulk.Load() {
+		err := c.bulkHistories(ctx, ids, add)
+		if err == nil {
+			return nil
+		}
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) || (apiErr.Status != 404 && apiErr.Status != 405) {
+			return err
+		}
+		if c.noBulk.CompareAndSwap(false, true) {
+			c.log.Warn("jira bulk changelog unavailable, paging changelogs per issue", "status", apiErr.Status)
+		}
+	}
+	return c.forEach(ctx, len(ids), func(ctx context.Context, i int) error {
+		h, err := c.issueHistories(ctx, ids[i])
+		if errors.Is(err, ErrNotFound) {
+			c.log.Info("jira issue vanished before its changelog was read", "issue", ids[i])
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		add(ids[i], h)
+		return nil
+	})
+}
+
+// bulkHistories pages POST /changelog/bulkfetch for up to 1,000 ids, filtered to status changes.
+// Every requested id is added, even with no status history.
+func (c *Client) bulkHistories(ctx context.Context, ids []string, add func(string, []jirajson.History)) error {
+	token := ""
+	seen := map[string]bool{}
+	for n := 1; n <= maxPages; n++ {
+		req := jirajson.BulkChangelogRequest{IssueIDsOrKeys: ids, FieldIDs: []string{"status"}, MaxResults: bulkHistories, NextPageToken: token}
+		var res jirajson.BulkChangelogResponse
+		if err := c.call(ctx, "POST", "/rest/api/3/changelog/bulkfetch", nil, req, &res); err != nil {
+			return fmt.Errorf("fetch changelogs of %d issues from %s, page %d: %w", len(ids), ids[0], n, err)
+		}
+		for _, log := range res.IssueChangeLogs {
+			add(log.IssueID, log.ChangeHistories)
+		}
+		if res.NextPageToken == "" {
+			// Jira leaves out issues without matching histories; they have no status changes.
+			for _, id := range ids {
+				add(id, nil)
+			}
+			return nil
+		}
+		if seen[res.NextPageToken] {
+			return fmt.Errorf("fetch changelogs of %d issues from %s, page %d: Jira repeated a nextPageToken", len(ids), ids[0], n)
+		}
+		seen[res.NextPageToken] = true
+		token = res.NextPageToken
+	}
+	return fmt.Errorf("fetch changelogs of %d issues from %s: more than %d pages", len(ids), ids[0], maxPages)
+}
+
+// issueHistories pages GET /issue/{id}/changelog, oldest first.
+func (c *Client) issueHistories(ctx context.Context, id string) ([]jirajson.History, error) {
+	apiPath := "/rest/api/3/issue/" + url.PathEscape(id) + "/changelog"
+	var all []jirajson.History
+	startAt := 0
+	for range maxPages {
+		q := url.Values{"startAt": {strconv.Itoa(startAt)}, "maxResults": {strconv.Itoa(changelogPageSize)}}
+		var page jirajson.PageBeanChangelog
+		if err := c.call(ctx, "GET", apiPath, q, nil, &page); err != nil {
+			return nil, fmt.Errorf("fetch changelog of %s from %d: %w", id, startAt, err)
+		}
+		all = append(all, page.Values...)
+		if page.IsLast || len(page.Values) == 0 {
+			return all, nil
+		}
+		startAt += len(page.Values)
+	}
+	return nil, fmt.Errorf("fetch changelog of %s: more than %d pages", id, maxPages)
+}
+
+// FetchIssues runs jql and returns every matching issue with its complete status history.
+// It costs the search pages plus one bulkfetch page per 1,000 issues (more when they have
+// over 10,000 status changes together), plus one count request when progress is not nil.
+// progress, when not nil, is called with the issues found so far and Jira's approximate
+// total (0 when the count failed) after each search page, and once more when the histories are in.
+func (c *Client) FetchIssues(ctx context.Context, jql string, progress func(fetched, total int)) ([]FetchedIssue, error) {
+	start := c.opts.Now()
+	c.log.Info("jira fetch started", "jql", jql)
+	total := 0
+	if progress != nil {
+		n, err := c.CountIssues(ctx, jql)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			c.log.Warn("jira issue count failed, progress has no total", "jql", jql, "err", err)
+		}
+		total = n
+	}
+
+	var issues []FetchedIssue
+	err := c.SearchIssues(ctx, jql, func(page []FetchedIssue) error {
+		issues = append(issues, page...)
+		if progress != nil {
+			progress(len(issues), max(total, len(issues)))
+		}
+		c.log.Debug("jira fetch progress", "issues", len(issues), "total", total)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	ids := make([]string, len(issues))
+	for i, issue := range issues {
+		ids[i] = issue.ID
+	}
+	histories, err := c.StatusHistories(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range issues {
+		issues[i].Transitions = histories[issues[i].ID]
+	}
+	if progress != nil {
+		progress(len(issues), len(issues))
+	}
+	c.log.Info("jira fetch finished", "jql", jql, "issues", len(issues), "duration", c.opts.Now().Sub(start))
+	return issues, nil
+}
+
+// forEach runs fn for 0..n-1 on up to MaxConcurrency goroutines and returns the first error;
+// the first error cancels the context of the other calls.
+func (c *Client) forEach(ctx context.Context, n int, fn func(context.Context, int) error) error {
+	if n == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		once     sync.Once
+		firstErr error
+		next     = make(chan int)
+	)
+	workers := min(n, c.opts.MaxConcurrency)
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				if err := fn(ctx, i); err != nil {
+					once.Do(func() { firstErr = err; cancel() })
+				}
+			}
+		})
+	}
+feed:
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err()
+}
+
+func uniqueIDs(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -1,0 +1,97 @@
+package jirajson
+
+// This file holds the paging envelopes, permission replies and error bodies that the Jira
+// client and the Jira emulator exchange.
+
+// PageBeanProject is one page of GET /rest/api/3/project/search.
+type PageBeanProject struct {
+	StartAt    int       `json:"startAt"`
+	MaxResults int       `json:"maxResults"`
+	Total      int       `json:"total"`
+	IsLast     bool      `json:"isLast"`
+	Values     []Project `json:"values"`
+}
+
+// PageBeanVersion is one page of GET /rest/api/3/project/{id}/version.
+type PageBeanVersion struct {
+	StartAt    int       `json:"startAt"`
+	MaxResults int       `json:"maxResults"`
+	Total      int       `json:"total"`
+	IsLast     bool      `json:"isLast"`
+	Values     []Version `json:"values"`
+}
+
+// SearchResults is one page of /rest/api/3/search/jql. NextPageToken is empty on the last page.
+type SearchResults struct {
+	Issues        []Issue `json:"issues"`
+	NextPageToken string  `json:"nextPageToken,omitempty"`
+	IsLast        bool    `json:"isLast"`
+}
+
+// SearchRequest is the body of POST /rest/api/3/search/jql.
+type SearchRequest struct {
+	JQL           string   `json:"jql"`
+	NextPageToken string   `json:"nextPageToken,omitempty"`
+	MaxResults    int      `json:"maxResults,omitempty"`
+	Fields        []string `json:"fields,omitempty"`
+	Expand        string   `json:"expand,omitempty"`
+}
+
+// BulkChangelogRequest is the body of POST /rest/api/3/changelog/bulkfetch: at most 1,000
+// issues, at most 10 field ids, and MaxResults (histories a page) of at most 10,000.
+type BulkChangelogRequest struct {
+	IssueIDsOrKeys []string `json:"issueIdsOrKeys"`
+	FieldIDs       []string `json:"fieldIds,omitempty"`
+	MaxResults     int      `json:"maxResults,omitempty"`
+	NextPageToken  string   `json:"nextPageToken,omitempty"`
+}
+
+// CountRequest is the body of POST /rest/api/3/search/approximate-count.
+type CountRequest struct {
+	JQL string `json:"jql"`
+}
+
+// CountResult is the reply of POST /rest/api/3/search/approximate-count.
+type CountResult struct {
+	Count int `json:"count"`
+}
+
+// PermissionsCheckRequest is the body of POST /rest/api/3/permissions/check.
+type PermissionsCheckRequest struct {
+	AccountID          string               `json:"accountId,omitempty"`
+	ProjectPermissions []ProjectPermissions `json:"projectPermissions"`
+}
+
+// ProjectPermissions asks for permissions on projects; project ids are numbers in this body.
+type ProjectPermissions struct {
+	Permissions []string `json:"permissions"`
+	Projects    []int64  `json:"projects"`
+}
+
+// PermissionGrants is the reply of POST /rest/api/3/permissions/check: the granted subset.
+type PermissionGrants struct {
+	ProjectPermissions []ProjectPermissionGrant `json:"projectPermissions"`
+}
+
+// ProjectPermissionGrant lists the projects on which Permission is granted.
+type ProjectPermissionGrant struct {
+	Permission string  `json:"permission"`
+	Projects   []int64 `json:"projects"`
+}
+
+// MyPermissions is the reply of GET /rest/api/3/mypermissions, keyed by permission key.
+type MyPermissions struct {
+	Permissions map[string]MyPermission `json:"permissions"`
+}
+
+// MyPermission says whether the caller has one permission.
+type MyPermission struct {
+	Key            string `json:"key"`
+	HavePermission bool   `json:"havePermission"`
+}
+
+// ErrorCollection is the body of Jira's error replies: general messages and messages per field.
+type ErrorCollection struct {
+	ErrorMessages []string          `json:"errorMessages"`
+	Errors        map[string]string `json:"errors"`
+}
