@@ -1,0 +1,370 @@
+package dora
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Reasons recorded in Evidence.Excluded.
+const (
+	ReasonNotDone          = "notDone"
+	ReasonNegativeDuration = "negativeDuration"
+	ReasonStartedAtCreated = "startedAtCreated"
+)
+
+// Compute returns the report of one project for window w, and the evidence behind its numbers.
+//
+// cfg is completed with WithDefaults(data.SiteTimeZone) and validated first. The window's
+// Location, when set, is the time zone of every calendar day and week and overrides
+// cfg.TimeZone; when nil, the configured time zone is used. now is the report's ComputedAt and
+// the instant at which the age of open incidents is measured when the window ends later.
+// Compute does no I/O, does not modify data, and is safe to call concurrently.
+func Compute(data ProjectData, cfg Config, w Window, now time.Time) (Report, Evidence, error) {
+	cfg = cfg.WithDefaults(data.SiteTimeZone)
+	if err := cfg.Validate(); err != nil {
+		return Report{}, Evidence{}, fmt.Errorf("compute metrics of project %s: %w", data.Project.Key, err)
+	}
+	if cfg.IncidentJQL != "" && data.IncidentJQLMatches == nil {
+		return Report{}, Evidence{}, fmt.Errorf("compute metrics of project %s: incidentJql is set but no JQL matches were supplied: run the JQL and pass its issue ids, or remove incidentJql", data.Project.Key)
+	}
+	if err := w.validate(); err != nil {
+		return Report{}, Evidence{}, fmt.Errorf("compute metrics of project %s: %w", data.Project.Key, err)
+	}
+	if w.Location == nil {
+		loc, err := time.LoadLocation(cfg.TimeZone)
+		if err != nil {
+			return Report{}, Evidence{}, errors.New("unreachable: time zone validated above")
+		}
+		w.Location = loc
+	}
+
+	p := classify(data, cfg, w.Location)
+	c := &computation{p: p, w: w, now: now, start: w.From.Start(w.Location), end: w.To.Start(w.Location)}
+	c.report = Report{
+		Project:    data.Project,
+		Window:     WindowJSON{From: w.From.String(), To: w.To.String(), TimeZone: w.Location.String()},
+		ComputedAt: now,
+	}
+	c.report.DataQuality.UnknownStatuses = p.unknownStatuses
+	c.report.DataQuality.VersionsWithoutReleaseDate = p.versionsWithoutReleaseDate
+
+	c.deploymentMetrics()
+	c.leadTime()
+	c.recovery()
+	c.changeActivity()
+	c.sortEvidence()
+	return c.report, c.evidence, nil
+}
+
+// computation is the state of one Compute call.
+type computation struct {
+	p          *project
+	w          Window
+	now        time.Time
+	start, end time.Time // the window's instants
+	inWindow   []int     // indexes of the deployments whose day is in the window
+	report     Report
+	evidence   Evidence
+}
+
+// weekIndex returns the index in w.weeks() of the week that contains day d.
+func (c *computation) weekIndex(d Date) int {
+	return daysBetween(weekStart(c.w.From), weekStart(d)) / 7
+}
+
+func (c *computation) deploymentMetrics() {
+	p := c.p
+	weeks := c.w.weeks()
+	counts := make([]WeekCount, len(weeks))
+	rates := make([]WeekRate, len(weeks))
+	for k, monday := range weeks {
+		counts[k].WeekStart = monday.String()
+		rates[k].WeekStart = monday.String()
+	}
+	days := make(map[Date]bool)
+	daysPerWholeWeek := make(map[int]int)
+	failed, rework := 0, 0
+
+	for d := range p.deployments {
+		dep := &p.deployments[d]
+		if !c.w.Contains(dep.day) {
+			continue
+		}
+		c.inWindow = append(c.inWindow, d)
+		k := c.weekIndex(dep.day)
+		counts[k].Count++
+		rates[k].Deployments++
+		if !days[dep.day] {
+			days[dep.day] = true
+			daysPerWholeWeek[k]++
+		}
+		isFailed := len(dep.incidents) > 0
+		if isFailed {
+			failed++
+			rates[k].FailedDeployments++
+		}
+		if dep.rework {
+			rework++
+		}
+		c.evidence.Deployments = append(c.evidence.Deployments, DeploymentEvidence{
+			ID: dep.id, Name: dep.name, At: dep.at, Failed: isFailed, Rework: dep.rework,
+			IncidentKeys: c.keys(dep.incidents), ChangeKeys: c.keys(dep.changes),
+		})
+	}
+	for k := range rates {
+		rates[k].Rate = ratio(rates[k].FailedDeployments, rates[k].Deployments)
+	}
+
+	windowDays := float64(c.w.Days())
+	count := len(c.inWindow)
+	df := &c.report.DeploymentFrequency
+	df.Count = count
+	df.DeploymentDays = len(days)
+	df.Series = counts
+	if len(p.deployments) > 0 {
+		df.PerWeek = ptr(float64(count) / (windowDays / 7))
+		df.Level = deploymentFrequencyLevel(c.medianDaysPerWeek(weeks, daysPerWholeWeek), float64(len(days))/(windowDays/30))
+	}
+
+	cfr := &c.report.ChangeFailureRate
+	cfr.Deployments = count
+	cfr.FailedDeployments = failed
+	cfr.Rate = ratio(failed, count)
+	if cfr.Rate != nil {
+		cfr.Level = changeFailureRateLevel(*cfr.Rate)
+	}
+	cfr.Series = rates
+
+	c.report.ReworkRate = ReworkRate{Deployments: count, ReworkDeployments: rework, Rate: ratio(rework, count)}
+}
+
+// medianDaysPerWeek returns the median number of deployment days over the whole ISO weeks inside
+// the window or, when no whole week fits, the deployment days per 7 days of the window.
+func (c *computation) medianDaysPerWeek(weeks []Date, daysPerWeek map[int]int) float64 {
+	whole := c.w.wholeWeeks()
+	if len(whole) == 0 {
+		total := 0
+		for _, n := range daysPerWeek {
+			total += n
+		}
+		return float64(total) / (float64(c.w.Days()) / 7)
+	}
+	values := make([]float64, 0, len(whole))
+	for _, monday := range whole {
+		values = append(values, float64(daysPerWeek[c.weekIndex(monday)]))
+	}
+	return *summarize(values).median
+}
+
+func (c *computation) leadTime() {
+	p := c.p
+	weeks := c.w.weeks()
+	perWeek := make([][]float64, len(weeks))
+	var hours []float64
+	dq := &c.report.DataQuality
+
+	for _, d := range c.inWindow {
+		dep := &p.deployments[d]
+		for _, i := range dep.changes {
+			issue := &p.data.Issues[i]
+			facts := &p.issues[i]
+			if facts.doneAt.IsZero() {
+				dq.NotDone++
+				c.exclude(issue.Key, ReasonNotDone)
+				continue
+			}
+			started := issue.Created
+			fallback := false
+			if p.cfg.LeadTimeStart == StartFirstInProgress {
+				if facts.inProgressAt.IsZero() {
+					fallback = true
+				} else {
+					started = facts.inProgressAt
+				}
+			}
+			duration := dep.at.Sub(started)
+			if duration < 0 {
+				dq.NegativeDurations++
+				c.exclude(issue.Key, ReasonNegativeDuration)
+				continue
+			}
+			if fallback {
+				dq.StartedAtCreated++
+				c.exclude(issue.Key, ReasonStartedAtCreated)
+			}
+			h := duration.Hours()
+			hours = append(hours, h)
+			k := c.weekIndex(dep.day)
+			perWeek[k] = append(perWeek[k], h)
+			c.evidence.Changes = append(c.evidence.Changes, ChangeEvidence{
+				Key: issue.Key, StartedAt: started, DeployedAt: dep.at, DeploymentID: dep.id, Hours: h,
+			})
+		}
+	}
+
+	lt := &c.report.LeadTimeForChanges
+	lt.Count = len(hours)
+	q := summarize(hours)
+	lt.MedianHours, lt.P75Hours, lt.P90Hours = q.median, q.p75, q.p90
+	if q.median != nil {
+		lt.Level = leadTimeLevel(*q.median)
+	}
+	lt.Series = durationSeries(weeks, perWeek)
+}
+
+func (c *computation) recovery() {
+	p := c.p
+	weeks := c.w.weeks()
+	perWeek := make([][]float64, len(weeks))
+	var hours []float64
+	ageAt := c.end
+	if c.now.Before(ageAt) {
+		ageAt = c.now
+	}
+	var oldestOpen *float64
+
+	for i := range p.data.Issues {
+		facts := &p.issues[i]
+		if !facts.incident {
+			continue
+		}
+		issue := &p.data.Issues[i]
+		if issue.Created.Before(c.end) && (facts.doneAt.IsZero() || !facts.doneAt.Before(c.end)) {
+			age := ageAt.Sub(issue.Created).Hours()
+			if age < 0 {
+				age = 0
+			}
+			if oldestOpen == nil || age > *oldestOpen {
+				oldestOpen = ptr(age)
+			}
+			c.evidence.OpenIncidents = append(c.evidence.OpenIncidents, IncidentEvidence{
+				Key: issue.Key, Start: issue.Created, Hours: age, DeploymentID: c.attributedDeploymentID(i),
+			})
+			continue
+		}
+		if facts.doneAt.IsZero() {
+			continue
+		}
+		doneDay := DateOf(facts.doneAt.In(c.w.Location))
+		if !c.w.Contains(doneDay) {
+			continue
+		}
+		start := issue.Created
+		if p.cfg.RecoveryStart == StartDeployment {
+			if d := c.failedDeployment(i); d >= 0 {
+				start = p.deployments[d].at
+			}
+		}
+		duration := facts.doneAt.Sub(start)
+		if duration < 0 {
+			c.report.DataQuality.NegativeDurations++
+			c.exclude(issue.Key, ReasonNegativeDuration)
+			continue
+		}
+		h := duration.Hours()
+		hours = append(hours, h)
+		k := c.weekIndex(doneDay)
+		perWeek[k] = append(perWeek[k], h)
+		c.evidence.Recoveries = append(c.evidence.Recoveries, IncidentEvidence{
+			Key: issue.Key, Start: start, DoneAt: facts.doneAt, Hours: h, DeploymentID: c.attributedDeploymentID(i),
+		})
+	}
+
+	r := &c.report.FailedDeploymentRecoveryTime
+	r.Count = len(hours)
+	q := summarize(hours)
+	r.MedianHours, r.P75Hours, r.P90Hours = q.median, q.p75, q.p90
+	if q.median != nil {
+		r.Level = recoveryTimeLevel(*q.median)
+	}
+	r.OpenIncidents = len(c.evidence.OpenIncidents)
+	r.OldestOpenAgeHours = oldestOpen
+	r.Series = durationSeries(weeks, perWeek)
+}
+
+// failedDeployment returns the deployment an incident is attributed to for its recovery start:
+// the latest attributed deployment at or before the incident's creation, else the earliest
+// attributed one, or -1 when the incident is attributed to none.
+func (c *computation) failedDeployment(i int) int {
+	created := c.p.data.Issues[i].Created
+	latestBefore, earliest := -1, -1
+	for _, d := range c.p.issues[i].attributed {
+		// Deployment indexes follow the deployments' instants, so comparing indexes compares instants.
+		if earliest < 0 || d < earliest {
+			earliest = d
+		}
+		if !c.p.deployments[d].at.After(created) && d > latestBefore {
+			latestBefore = d
+		}
+	}
+	if latestBefore >= 0 {
+		return latestBefore
+	}
+	return earliest
+}
+
+func (c *computation) attributedDeploymentID(i int) string {
+	if d := c.failedDeployment(i); d >= 0 {
+		return c.p.deployments[d].id
+	}
+	return ""
+}
+
+// changeActivity computes the reopen rate and the throughput of changes done in the window.
+func (c *computation) changeActivity() {
+	p := c.p
+	done, reopened := 0, 0
+	for i := range p.data.Issues {
+		facts := &p.issues[i]
+		if !facts.change || facts.doneAt.IsZero() || !c.w.Contains(DateOf(facts.doneAt.In(c.w.Location))) {
+			continue
+		}
+		done++
+		if facts.reopened {
+			reopened++
+		}
+	}
+	c.report.ReopenRate = ratio(reopened, done)
+	if p.hasChanges {
+		c.report.Throughput = ptr(float64(done) / (float64(c.w.Days()) / 7))
+	}
+}
+
+func (c *computation) exclude(key, reason string) {
+	c.evidence.Excluded = append(c.evidence.Excluded, ExcludedIssue{Key: key, Reason: reason})
+}
+
+func (c *computation) keys(indexes []int) []string {
+	keys := make([]string, 0, len(indexes))
+	for _, i := range indexes {
+		keys = append(keys, c.p.data.Issues[i].Key)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func (c *computation) sortEvidence() {
+	slices.SortStableFunc(c.evidence.Changes, func(a, b ChangeEvidence) int {
+		return cmp.Or(a.DeployedAt.Compare(b.DeployedAt), cmp.Compare(a.Key, b.Key))
+	})
+	byDone := func(a, b IncidentEvidence) int {
+		return cmp.Or(a.DoneAt.Compare(b.DoneAt), a.Start.Compare(b.Start), cmp.Compare(a.Key, b.Key))
+	}
+	slices.SortStableFunc(c.evidence.Recoveries, byDone)
+	slices.SortStableFunc(c.evidence.OpenIncidents, byDone)
+	slices.SortStableFunc(c.evidence.Excluded, func(a, b ExcludedIssue) int {
+		return cmp.Or(cmp.Compare(a.Reason, b.Reason), cmp.Compare(a.Key, b.Key))
+	})
+}
+
+// durationSeries returns one WeekDuration per week with the count and median of its values.
+func durationSeries(weeks []Date, perWeek [][]float64) []WeekDuration {
+	series := make([]WeekDuration, len(weeks))
+	for k, monday := range weeks {
+		series[k] = WeekDuration{WeekStart: monday.String(), Count: len(perWeek[k]), MedianHours: summarize(perWeek[k]).median}
+	}
+	return series
+}

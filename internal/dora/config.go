@@ -1,0 +1,85 @@
+package dora
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// DefaultIncidentTypes are the issue type names that are incidents unless configured otherwise.
+var DefaultIncidentTypes = []string{"Bug", "Incident"}
+
+// WithDefaults returns c with every empty setting replaced by its default. siteTZ is the site's
+// default time zone (an IANA name), used when c.TimeZone is empty; when both are empty the time
+// zone is UTC. It does not validate c.
+func (c Config) WithDefaults(siteTZ string) Config {
+	if c.TimeZone == "" {
+		c.TimeZone = siteTZ
+	}
+	if c.TimeZone == "" {
+		c.TimeZone = "UTC"
+	}
+	if c.DeploymentSource == "" {
+		c.DeploymentSource = SourceVersions
+	}
+	if len(c.IncidentTypes) == 0 {
+		c.IncidentTypes = append([]string(nil), DefaultIncidentTypes...)
+	}
+	if c.LeadTimeStart == "" {
+		c.LeadTimeStart = StartFirstInProgress
+	}
+	if c.RecoveryStart == "" {
+		c.RecoveryStart = StartCreated
+	}
+	return c
+}
+
+// Validate checks every setting and returns an error that names each invalid field and the
+// values it allows. Empty settings are valid because they mean the default.
+func (c Config) Validate() error {
+	var errs []error
+	if c.TimeZone != "" {
+		if _, err := time.LoadLocation(c.TimeZone); err != nil {
+			errs = append(errs, fmt.Errorf("invalid timeZone %q: use an IANA time zone name such as Europe/Berlin or UTC", c.TimeZone))
+		}
+	}
+	switch c.DeploymentSource {
+	case "", SourceVersions:
+	case SourceStatus:
+		if len(c.DeployedStatuses) == 0 {
+			errs = append(errs, errors.New(`missing deployedStatuses: deploymentSource "status" needs at least one status id`))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("invalid deploymentSource %q: use %q or %q", c.DeploymentSource, SourceVersions, SourceStatus))
+	}
+	for _, id := range c.DeployedStatuses {
+		if strings.TrimSpace(id) == "" {
+			errs = append(errs, errors.New("invalid deployedStatuses: a status id is empty"))
+			break
+		}
+	}
+	for _, name := range c.IncidentTypes {
+		if strings.TrimSpace(name) == "" {
+			errs = append(errs, errors.New("invalid incidentTypes: an entry is empty; list issue type names such as Bug or issue type ids"))
+			break
+		}
+	}
+	switch c.LeadTimeStart {
+	case "", StartFirstInProgress, StartCreated:
+	default:
+		errs = append(errs, fmt.Errorf("invalid leadTimeStart %q: use %q or %q", c.LeadTimeStart, StartFirstInProgress, StartCreated))
+	}
+	switch c.RecoveryStart {
+	case "", StartCreated, StartDeployment:
+	default:
+		errs = append(errs, fmt.Errorf("invalid recoveryStart %q: use %q or %q", c.RecoveryStart, StartCreated, StartDeployment))
+	}
+	if c.ReworkVersionPattern != "" {
+		if _, err := regexp.Compile(c.ReworkVersionPattern); err != nil {
+			errs = append(errs, fmt.Errorf("invalid reworkVersionPattern %q: %v", c.ReworkVersionPattern, err))
+		}
+	}
+	return errors.Join(errs...)
+}
