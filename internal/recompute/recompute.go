@@ -1,0 +1,303 @@
+// Package recompute syncs the facts of every Jira project an installation can browse into the
+// store and replaces the stored reports of the standard windows.
+//
+// A run reads Jira in full the first time and incrementally afterwards: issues updated since the
+// last cursor (minus an overlap), an id-only search that finds deleted and moved issues, and the
+// versions, statuses and issue types, which are small and read every time. All reports of a
+// project are then computed and written together with its facts in one store transaction, so a
+// failed or killed run leaves the previous reports in place.
+//
+// # Caveats
+//
+// The cursor comes from this process's clock and Jira compares it with its own `updated`
+// timestamps; the overlap (Options.Overlap) absorbs clock skew up to its length.
+package recompute
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/devops-metrics/devops-metrics/internal/dora"
+	"github.com/devops-metrics/devops-metrics/internal/jira"
+	"github.com/devops-metrics/devops-metrics/internal/store"
+)
+
+// WindowDays are the lengths, in days, of the windows whose reports every run stores.
+var WindowDays = []int{7, 30, 90, 180, 365}
+
+// Source is the read-only view of one Jira site that a run needs. *jira.Client satisfies it.
+type Source interface {
+	Myself(ctx context.Context) (jira.Myself, error)
+	Projects(ctx context.Context) ([]dora.Project, error)
+	Statuses(ctx context.Context) (map[string]dora.StatusCategory, error)
+	IssueTypes(ctx context.Context) (map[string]dora.IssueType, error)
+	Versions(ctx context.Context, projectID string) ([]dora.Version, error)
+	SearchIssueIDs(ctx context.Context, jql string) ([]string, error)
+	FetchIssues(ctx context.Context, jql string, progress func(fetched, total int)) ([]jira.FetchedIssue, error)
+}
+
+var _ Source = (*jira.Client)(nil)
+
+// Options configures a Recomputer. The zero value of each field selects its default.
+type Options struct {
+	// Logger receives start, progress, finish and error lines, tagged component=recompute.
+	// Nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock for the windows' end and for the sync cursor. Default time.Now.
+	Now func() time.Time
+	// MaxTenants bounds how many installations sync at the same time. Default 4.
+	MaxTenants int
+	// Overlap is subtracted from the cursor of an incremental fetch, so that issues updated
+	// while the previous fetch ran and small clock differences are not missed. Default 5 minutes.
+	// One more minute is always subtracted because JQL date literals have minute granularity.
+	Overlap time.Duration
+}
+
+// Recomputer runs syncs. It is safe for concurrent use.
+type Recomputer struct {
+	store *store.Store
+	log   *slog.Logger
+	now   func() time.Time
+	// overlap already includes the minute of JQL's minute granularity.
+	overlap time.Duration
+	slots   chan struct{}
+
+	mu      sync.Mutex
+	flights map[string]*flight
+	// background is the context of the runs Trigger starts; Close cancels it.
+	background context.Context
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+}
+
+// flight is one run of a tenant; callers that join it wait on done and read err.
+type flight struct {
+	done chan struct{}
+	err  error
+	// joined counts the calls that joined this run; it is guarded by Recomputer.mu.
+	joined int
+	// cancel stops the run; it is set before the flight is registered.
+	cancel context.CancelFunc
+}
+
+// New returns a Recomputer that writes to st.
+func New(st *store.Store, opts Options) *Recomputer {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	maxTenants := opts.MaxTenants
+	if maxTenants <= 0 {
+		maxTenants = 4
+	}
+	overlap := opts.Overlap
+	if overlap <= 0 {
+		overlap = 5 * time.Minute
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Recomputer{
+		store:      st,
+		log:        logger.With("component", "recompute"),
+		now:        now,
+		overlap:    overlap + time.Minute,
+		slots:      make(chan struct{}, maxTenants),
+		flights:    make(map[string]*flight),
+		background: ctx,
+		cancel:     cancel,
+	}
+}
+
+// Run syncs every project of tenant from src and blocks until done. When a run of the same
+// tenant is in progress, Run joins it instead and returns its result, whichever source started
+// it. A failed project is logged and keeps its previous reports; the error of every failed
+// project is returned, joined. Cancelling ctx stops a run this call started; a joining call
+// stops waiting and returns ctx's error.
+func (r *Recomputer) Run(ctx context.Context, tenant string, src Source) error {
+	f, leader := r.begin(tenant)
+	if !leader {
+		r.log.Info("recompute joined", "tenant", tenant)
+		select {
+		case <-f.done:
+			return f.err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	r.fly(ctx, tenant, f, func(context.Context) (Source, error) { return src, nil })
+	return f.err
+}
+
+// DeleteTenant removes everything stored for tenant, as an uninstall requires. A sync of
+// tenant in progress is cancelled and waited for first, so it cannot write the data back;
+// triggers that arrive during the deletion join it and do nothing.
+func (r *Recomputer) DeleteTenant(ctx context.Context, tenant string) error {
+	for {
+		f, leader := r.begin(tenant)
+		if leader {
+			defer r.land(tenant, f)
+			f.err = r.store.DeleteTenant(tenant)
+			return f.err
+		}
+		r.log.Info("tenant deletion cancels a running sync", "tenant", tenant)
+		r.mu.Lock()
+		stop := f.cancel
+		r.mu.Unlock()
+		stop()
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return fmt.Errorf("delete tenant %s: waiting for its sync to stop: %w", tenant, ctx.Err())
+		}
+	}
+}
+
+// Trigger starts a sync of tenant in the background and returns at once. It returns false when
+// a run of tenant is already in progress, which the trigger joins. open is called inside the
+// run to obtain the source, so a failure to open it is logged like any other run error. A
+// source with a Close method is closed after the run.
+func (r *Recomputer) Trigger(tenant string, open func(ctx context.Context) (Source, error)) (started bool) {
+	f, leader := r.begin(tenant)
+	if !leader {
+		r.log.Info("recompute trigger joined a running sync", "tenant", tenant)
+		return false
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.fly(r.background, tenant, f, open)
+	}()
+	return true
+}
+
+// Close cancels the runs that Trigger started and waits for them to end. Runs started with
+// Run are not affected. Trigger must not be called after Close.
+func (r *Recomputer) Close() {
+	r.cancel()
+	r.wg.Wait()
+}
+
+// begin registers a run of tenant, or returns the one in progress with leader false.
+func (r *Recomputer) begin(tenant string) (f *flight, leader bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if f := r.flights[tenant]; f != nil {
+		f.joined++
+		return f, false
+	}
+	f = &flight{done: make(chan struct{}), cancel: func() {}}
+	r.flights[tenant] = f
+	return f, true
+}
+
+// land unregisters the flight f of tenant and releases the callers that joined it.
+func (r *Recomputer) land(tenant string, f *flight) {
+	r.mu.Lock()
+	delete(r.flights, tenant)
+	r.mu.Unlock()
+	close(f.done)
+}
+
+// fly runs the registered flight f to its end and releases the callers that joined it.
+func (r *Recomputer) fly(ctx context.Context, tenant string, f *flight, open func(context.Context) (Source, error)) {
+	defer r.land(tenant, f)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	r.mu.Lock()
+	f.cancel = cancel
+	r.mu.Unlock()
+
+	select {
+	case r.slots <- struct{}{}:
+	case <-ctx.Done():
+		f.err = fmt.Errorf("recompute tenant %s: waiting for a free slot: %w", tenant, ctx.Err())
+		return
+	}
+	defer func() { <-r.slots }()
+
+	src, err := open(ctx)
+	if err != nil {
+		f.err = fmt.Errorf("recompute tenant %s: open the Jira source: %w", tenant, err)
+		r.log.Error("recompute failed", "tenant", tenant, "err", err)
+		return
+	}
+	if closer, ok := src.(interface{ Close() }); ok {
+		defer closer.Close()
+	}
+	f.err = r.runTenant(ctx, tenant, src)
+}
+
+// runTenant syncs every project of tenant that src can browse and drops the stored projects it
+// can no longer browse.
+func (r *Recomputer) runTenant(ctx context.Context, tenant string, src Source) error {
+	start := time.Now()
+	log := r.log.With("tenant", tenant)
+	log.Info("recompute started")
+
+	site, err := readSite(ctx, src)
+	if err != nil {
+		log.Error("recompute failed", "err", err, "duration", time.Since(start))
+		return fmt.Errorf("recompute tenant %s: %w", tenant, err)
+	}
+
+	var errs []error
+	synced := 0
+	for i, p := range site.projects {
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, err)
+			break
+		}
+		plog := log.With("project", p.ID, "projectKey", p.Key)
+		plog.Info("project sync started", "projectIndex", i+1, "projects", len(site.projects))
+		ps := projectSync{r: r, tenant: tenant, src: src, site: site, project: p, log: plog}
+		if err := ps.run(ctx); err != nil {
+			plog.Error("project sync failed, previous reports kept", "err", err)
+			errs = append(errs, fmt.Errorf("sync project %s (%s) of tenant %s: %w", p.Key, p.ID, tenant, err))
+			continue
+		}
+		synced++
+	}
+	if len(errs) == 0 {
+		if err := r.dropUnbrowsable(tenant, site.projects, log); err != nil {
+			errs = append(errs, err)
+		}
+	}
+
+	err = errors.Join(errs...)
+	if err != nil {
+		log.Error("recompute finished with errors", "projects", len(site.projects), "synced", synced, "duration", time.Since(start), "err", err)
+		return err
+	}
+	log.Info("recompute finished", "projects", len(site.projects), "duration", time.Since(start))
+	return nil
+}
+
+// dropUnbrowsable deletes the stored projects that are missing from browsable, because the app
+// lost access to them or they were deleted.
+func (r *Recomputer) dropUnbrowsable(tenant string, browsable []dora.Project, log *slog.Logger) error {
+	keep := make(map[string]bool, len(browsable))
+	for _, p := range browsable {
+		keep[p.ID] = true
+	}
+	stored, err := r.store.Projects(tenant)
+	if err != nil {
+		return err
+	}
+	for _, p := range stored {
+		if keep[p.ID] {
+			continue
+		}
+		if err := r.store.DeleteProject(tenant, p.ID); err != nil {
+			return err
+		}
+		log.Info("project no longer browsable, stored data deleted", "project", p.ID, "projectKey", p.Key)
+	}
+	return nil
+}

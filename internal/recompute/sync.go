@@ -1,0 +1,263 @@
+package recompute
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/devops-metrics/devops-metrics/internal/dora"
+	"github.com/devops-metrics/devops-metrics/internal/store"
+)
+
+// jqlDateLayout is the format of a JQL date literal, which Jira reads in the calling user's time zone.
+const jqlDateLayout = "2006/01/02 15:04"
+
+// siteFacts are the site-wide reads a run makes once per tenant.
+type siteFacts struct {
+	// userZone is the time zone in which Jira reads the JQL date literals of the source's account.
+	userZone   *time.Location
+	timeZone   string
+	projects   []dora.Project
+	statuses   map[string]dora.StatusCategory
+	issueTypes map[string]dora.IssueType
+}
+
+func readSite(ctx context.Context, src Source) (siteFacts, error) {
+	var site siteFacts
+	me, err := src.Myself(ctx)
+	if err != nil {
+		return site, fmt.Errorf("read the calling account: %w", err)
+	}
+	site.timeZone = me.TimeZone
+	site.userZone = time.UTC
+	if me.TimeZone != "" {
+		loc, err := time.LoadLocation(me.TimeZone)
+		if err != nil {
+			return site, fmt.Errorf("load time zone %q of the calling account: %w", me.TimeZone, err)
+		}
+		site.userZone = loc
+	}
+	if site.projects, err = src.Projects(ctx); err != nil {
+		return site, fmt.Errorf("list projects: %w", err)
+	}
+	if site.statuses, err = src.Statuses(ctx); err != nil {
+		return site, fmt.Errorf("read statuses: %w", err)
+	}
+	if site.issueTypes, err = src.IssueTypes(ctx); err != nil {
+		return site, fmt.Errorf("read issue types: %w", err)
+	}
+	return site, nil
+}
+
+// projectSync is the sync of one project within a tenant run.
+type projectSync struct {
+	r       *Recomputer
+	tenant  string
+	src     Source
+	site    siteFacts
+	project dora.Project
+	log     *slog.Logger
+}
+
+// run reads the project's changes from Jira, merges them into the stored facts, computes every
+// window and writes the facts and reports in one transaction.
+func (ps projectSync) run(ctx context.Context) error {
+	began := time.Now()
+	now := ps.r.now()
+	tenant, id := ps.tenant, ps.project.ID
+
+	cfg, _, err := ps.r.store.Settings(tenant, id)
+	if err != nil {
+		return err
+	}
+	state, err := ps.r.store.Sync(tenant, id)
+	if err != nil {
+		return err
+	}
+	stored, err := ps.r.store.ProjectData(tenant, id)
+	full := state.Cursor.IsZero() || errors.Is(err, store.ErrNotFound)
+	if err != nil && !full {
+		return err
+	}
+
+	versions, err := ps.src.Versions(ctx, id)
+	if err != nil {
+		return fmt.Errorf("read versions: %w", err)
+	}
+
+	update := store.ProjectUpdate{
+		Project:    ps.project,
+		Statuses:   ps.site.statuses,
+		IssueTypes: ps.site.issueTypes,
+		Versions:   versions,
+		FullIssues: full,
+	}
+	var issues []dora.Issue
+	if full {
+		issues, err = ps.fetchAll(ctx)
+		update.Upserts = issues
+	} else {
+		issues, update.Upserts, update.Deletes, err = ps.fetchChanges(ctx, state.Cursor, stored.Issues)
+	}
+	if err != nil {
+		return err
+	}
+
+	if cfg.IncidentJQL != "" {
+		update.IncidentJQLMatches, err = ps.incidentMatches(ctx, cfg.IncidentJQL)
+		if err != nil {
+			return err
+		}
+	}
+
+	data := dora.ProjectData{
+		Project:            ps.project,
+		Statuses:           ps.site.statuses,
+		IssueTypes:         ps.site.issueTypes,
+		Versions:           versions,
+		Issues:             issues,
+		IncidentJQLMatches: update.IncidentJQLMatches,
+		SiteTimeZone:       ps.site.timeZone,
+	}
+	update.Reports, err = ComputeWindows(data, cfg, now)
+	if err != nil {
+		return err
+	}
+	update.Sync = store.SyncState{
+		Cursor:       now,
+		SiteTimeZone: ps.site.timeZone,
+		IncidentJQL:  cfg.IncidentJQL,
+		ReportsAt:    now,
+	}
+	if err := ps.r.store.ReplaceProject(tenant, update); err != nil {
+		return err
+	}
+	ps.log.Info("project sync finished", "full", full, "issues", len(issues),
+		"changed", len(update.Upserts), "deleted", len(update.Deletes), "duration", time.Since(began))
+	return nil
+}
+
+// fetchAll reads every issue of the project with its complete history.
+func (ps projectSync) fetchAll(ctx context.Context) ([]dora.Issue, error) {
+	jql := "project = " + ps.project.ID
+	fetched, err := ps.src.FetchIssues(ctx, jql, func(n, total int) {
+		ps.log.Info("project sync progress", "fetched", n, "total", total)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fetch issues: %w", err)
+	}
+	issues := make([]dora.Issue, 0, len(fetched))
+	seen := make(map[string]bool, len(fetched))
+	for _, f := range fetched {
+		if seen[f.ID] {
+			continue
+		}
+		seen[f.ID] = true
+		issues = append(issues, f.Issue)
+	}
+	return issues, nil
+}
+
+// fetchChanges reads the issues updated since cursor minus the overlap, then the ids of all
+// issues still in the project. It returns the merged issue list, the changed issues to store
+// and the ids to delete: stored or fetched issues that are no longer in the project.
+func (ps projectSync) fetchChanges(ctx context.Context, cursor time.Time, stored []dora.Issue) (merged, upserts []dora.Issue, deletes []string, err error) {
+	since := cursor.Add(-ps.r.overlap).In(ps.site.userZone).Format(jqlDateLayout)
+	jql := fmt.Sprintf(`project = %s AND updated >= "%s"`, ps.project.ID, since)
+	// The count behind progress reports costs a request, and an incremental fetch is small,
+	// so its progress is the final count only.
+	fetched, err := ps.src.FetchIssues(ctx, jql, nil)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("fetch issues updated since %s: %w", since, err)
+	}
+	ps.log.Info("project sync progress", "fetched", len(fetched), "total", len(fetched), "updatedSince", since)
+
+	// The id pass runs after the fetch, so an issue moved away in between is still dropped.
+	ids, err := ps.src.SearchIssueIDs(ctx, "project = "+ps.project.ID)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("list issue ids: %w", err)
+	}
+	present := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		present[id] = true
+	}
+
+	byID := make(map[string]dora.Issue, len(stored)+len(fetched))
+	for _, is := range stored {
+		byID[is.ID] = is
+	}
+	changed := make(map[string]bool, len(fetched))
+	for _, f := range fetched {
+		byID[f.ID] = f.Issue
+		changed[f.ID] = true
+	}
+
+	for id, is := range byID {
+		switch {
+		case !present[id]:
+			deletes = append(deletes, id)
+		case changed[id]:
+			upserts = append(upserts, is)
+			merged = append(merged, is)
+		default:
+			merged = append(merged, is)
+		}
+	}
+	slices.Sort(deletes)
+	slices.SortFunc(merged, func(a, b dora.Issue) int { return compareIDs(a.ID, b.ID) })
+	return merged, upserts, deletes, nil
+}
+
+// incidentMatches runs the project's incident JQL and returns the ids of the matching issues.
+func (ps projectSync) incidentMatches(ctx context.Context, incidentJQL string) (map[string]bool, error) {
+	jql := fmt.Sprintf("project = %s AND (%s)", ps.project.ID, incidentJQL)
+	ids, err := ps.src.SearchIssueIDs(ctx, jql)
+	if err != nil {
+		return nil, fmt.Errorf("run incident JQL %q: %w", incidentJQL, err)
+	}
+	matches := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		matches[id] = true
+	}
+	return matches, nil
+}
+
+// ComputeWindows computes the report of every window in WindowDays, each ending on the calendar
+// day of now in the project's time zone. It returns the first engine error, naming the window.
+func ComputeWindows(data dora.ProjectData, cfg dora.Config, now time.Time) (map[int]store.StoredReport, error) {
+	cfg = cfg.WithDefaults(data.SiteTimeZone)
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid settings: %w", err)
+	}
+	loc, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("load time zone %q: %w", cfg.TimeZone, err)
+	}
+	reports := make(map[int]store.StoredReport, len(WindowDays))
+	for _, days := range WindowDays {
+		w := dora.PresetWindow(days, now, loc)
+		rep, ev, err := dora.Compute(data, cfg, w, now)
+		if err != nil {
+			return nil, fmt.Errorf("compute the %d-day window: %w", days, err)
+		}
+		reports[days] = store.StoredReport{Report: rep, Evidence: ev}
+	}
+	return reports, nil
+}
+
+// compareIDs orders Jira's numeric ids by value: shorter first, then byte order.
+func compareIDs(a, b string) int {
+	if len(a) != len(b) {
+		return len(a) - len(b)
+	}
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
