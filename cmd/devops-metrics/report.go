@@ -1,11 +1,270 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/devops-metrics/devops-metrics/internal/dora"
+	"github.com/devops-metrics/devops-metrics/internal/snapshot"
 )
 
+const reportUsage = `usage: devops-metrics report --snapshot DIR --project KEY [--from YYYY-MM-DD --to YYYY-MM-DD | --window 90d]
+                             [--time-zone IANA] [--config FILE] [--format json|table]
+
+Prints the DORA metrics of one project, computed offline from a Jira site snapshot folder
+(or, with --jira-url in place of --snapshot, from a live Jira site).
+
+flags:`
+
+// maxWindowDays bounds --window so a typo cannot ask for centuries of weekly series.
+const maxWindowDays = 3660
+
+// reportOptions are the parsed flags of the report command.
+type reportOptions struct {
+	snapshotDir string
+	jiraURL     string
+	projectKey  string
+	from, to    string
+	window      string
+	timeZone    string
+	configFile  string
+	format      string
+}
+
 func runReport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	return errors.New("report: not implemented yet")
+	opts, err := parseReportFlags(args, stdout)
+	if errors.Is(err, errHelpShown) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	cfg, err := readReportConfig(opts.configFile)
+	if err != nil {
+		return err
+	}
+
+	var data dora.ProjectData
+	if opts.snapshotDir != "" {
+		data, err = loadSnapshotProject(opts.snapshotDir, opts.projectKey)
+	} else {
+		data, err = loadLiveProject(ctx, opts.jiraURL, opts.projectKey, getenv, stderr)
+	}
+	if err != nil {
+		return err
+	}
+	if cfg.IncidentJQL != "" && data.IncidentJQLMatches == nil {
+		return usageError("incidentJql %q in %s cannot be evaluated offline: remove it from the config file or read a live site with --jira-url", cfg.IncidentJQL, opts.configFile)
+	}
+
+	if opts.timeZone != "" {
+		cfg.TimeZone = opts.timeZone
+	}
+	cfg = cfg.WithDefaults(data.SiteTimeZone)
+	loc, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		return usageError("invalid time zone %q: use an IANA name such as Asia/Shanghai or UTC", cfg.TimeZone)
+	}
+	now := time.Now()
+	window, err := reportWindow(opts, now, loc)
+	if err != nil {
+		return err
+	}
+
+	report, _, err := dora.Compute(data, cfg, window, now)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	if opts.format == "table" {
+		return writeReportTable(stdout, report)
+	}
+	encoder := json.NewEncoder(stdout)
+	encoder.SetIndent("", "  ")
+	return encoder.Encode(report)
+}
+
+// errHelpShown is returned by parseReportFlags after it printed the help for -h.
+var errHelpShown = errors.New("help shown")
+
+// parseReportFlags parses and checks the flags. -h prints the help to stdout and returns
+// errHelpShown.
+func parseReportFlags(args []string, stdout io.Writer) (reportOptions, error) {
+	var opts reportOptions
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&opts.snapshotDir, "snapshot", "", "snapshot `folder` to read (projects.json, issues.json, ...)")
+	fs.StringVar(&opts.jiraURL, "jira-url", "", "live Jira site `URL` to read instead of a snapshot")
+	fs.StringVar(&opts.projectKey, "project", "", "`key` of the project to report, such as EE")
+	fs.StringVar(&opts.from, "from", "", "first calendar `day` of the window, YYYY-MM-DD (with --to)")
+	fs.StringVar(&opts.to, "to", "", "calendar `day` after the last day of the window (exclusive), YYYY-MM-DD (with --from)")
+	fs.StringVar(&opts.window, "window", "", "window of N `days` ending today, such as 7d, 30d, 90d, 180d or 365d (default 90d)")
+	fs.StringVar(&opts.timeZone, "time-zone", "", "IANA time `zone` for days, weeks and release dates; overrides the config file and site.json")
+	fs.StringVar(&opts.configFile, "config", "", "JSON `file` with the project's metric settings (timeZone, deploymentSource, incidentTypes, ...)")
+	fs.StringVar(&opts.format, "format", "json", "output `format`: json or table")
+
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stdout, reportUsage)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return opts, errHelpShown
+		}
+		return opts, usageError("report: %v: run devops-metrics report -h for the flags", err)
+	}
+	if fs.NArg() > 0 {
+		return opts, usageError("report: unexpected argument %q: pass every input as a flag, see devops-metrics report -h", fs.Arg(0))
+	}
+	switch {
+	case opts.projectKey == "":
+		return opts, usageError("report: missing --project: name the project key, such as --project EE")
+	case opts.snapshotDir == "" && opts.jiraURL == "":
+		return opts, usageError("report: missing --snapshot: name a snapshot folder with --snapshot DIR, or a live site with --jira-url URL")
+	case opts.snapshotDir != "" && opts.jiraURL != "":
+		return opts, usageError("report: --snapshot and --jira-url both given: use one of them")
+	case (opts.from == "") != (opts.to == ""):
+		return opts, usageError("report: --from and --to go together: give both dates, or use --window")
+	case opts.from != "" && opts.window != "":
+		return opts, usageError("report: --window cannot be combined with --from and --to: use one or the other")
+	case opts.format != "json" && opts.format != "table":
+		return opts, usageError("report: invalid --format %q: use json or table", opts.format)
+	}
+	return opts, nil
+}
+
+// reportWindow returns the window the flags ask for, 90 days ending today by default.
+func reportWindow(opts reportOptions, now time.Time, loc *time.Location) (dora.Window, error) {
+	if opts.from != "" {
+		from, err := dora.ParseDate(opts.from)
+		if err != nil {
+			return dora.Window{}, usageError("report: --from: %v", err)
+		}
+		to, err := dora.ParseDate(opts.to)
+		if err != nil {
+			return dora.Window{}, usageError("report: --to: %v", err)
+		}
+		if !from.Before(to) {
+			return dora.Window{}, usageError("report: --from %s is not before --to %s: --to is the day after the last day of the window", from, to)
+		}
+		return dora.Window{From: from, To: to, Location: loc}, nil
+	}
+	days := 90
+	if opts.window != "" {
+		n, err := strconv.Atoi(strings.TrimSuffix(opts.window, "d"))
+		if err != nil || !strings.HasSuffix(opts.window, "d") || n < 1 || n > maxWindowDays {
+			return dora.Window{}, usageError("report: invalid --window %q: write a number of days from 1 to %d followed by d, such as 90d", opts.window, maxWindowDays)
+		}
+		days = n
+	}
+	return dora.PresetWindow(days, now, loc), nil
+}
+
+// readReportConfig decodes the --config file, rejecting unknown settings. No file means defaults.
+func readReportConfig(path string) (dora.Config, error) {
+	var cfg dora.Config
+	if path == "" {
+		return cfg, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, usageError("report: cannot read --config file: %v", err)
+	}
+	decoder := json.NewDecoder(bytes.NewReader(data))
+	decoder.DisallowUnknownFields()
+	if err := decoder.Decode(&cfg); err != nil {
+		return cfg, usageError("report: invalid config file %s (at byte offset %d): %v: fix the JSON; settings are timeZone, deploymentSource, deployedStatuses, incidentTypes, incidentJql, leadTimeStart, recoveryStart, reworkVersionPattern, includeSubtasks, includeEpics", path, decoder.InputOffset(), err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, usageError("report: invalid config file %s: %s", path, strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	return cfg, nil
+}
+
+// loadSnapshotProject reads the snapshot folder and returns the facts of one project. Every
+// failure is a usage error: the folder or the key is wrong.
+func loadSnapshotProject(dir, key string) (dora.ProjectData, error) {
+	site, err := snapshot.Load(dir)
+	if err != nil {
+		return dora.ProjectData{}, usageError("report: %v", err)
+	}
+	data, err := site.ProjectData(key)
+	if err != nil {
+		return dora.ProjectData{}, usageError("report: %v: pass one of them with --project", err)
+	}
+	return data, nil
+}
+
+// writeReportTable prints a terminal summary of the report with the level of each metric.
+func writeReportTable(w io.Writer, r dora.Report) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Project %s (%s), %s up to %s (exclusive), time zone %s\n\n",
+		r.Project.Key, r.Project.Name, r.Window.From, r.Window.To, r.Window.TimeZone)
+
+	table := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(table, "METRIC\tVALUE\tLEVEL")
+	df := r.DeploymentFrequency
+	fmt.Fprintf(table, "Deployment frequency\t%d deployments on %d days, %s per week\t%s\n",
+		df.Count, df.DeploymentDays, formatNumber(df.PerWeek), formatLevel(df.Level))
+	lt := r.LeadTimeForChanges
+	fmt.Fprintf(table, "Lead time for changes\tmedian %s, p75 %s, p90 %s (%d changes)\t%s\n",
+		formatHours(lt.MedianHours), formatHours(lt.P75Hours), formatHours(lt.P90Hours), lt.Count, formatLevel(lt.Level))
+	cfr := r.ChangeFailureRate
+	fmt.Fprintf(table, "Change failure rate\t%s (%d of %d deployments failed)\t%s\n",
+		formatPercent(cfr.Rate), cfr.FailedDeployments, cfr.Deployments, formatLevel(cfr.Level))
+	rec := r.FailedDeploymentRecoveryTime
+	fmt.Fprintf(table, "Failed deployment recovery time\tmedian %s, p75 %s, p90 %s (%d incidents; %d open, oldest %s)\t%s\n",
+		formatHours(rec.MedianHours), formatHours(rec.P75Hours), formatHours(rec.P90Hours), rec.Count,
+		rec.OpenIncidents, formatHours(rec.OldestOpenAgeHours), formatLevel(rec.Level))
+	rw := r.ReworkRate
+	fmt.Fprintf(table, "Deployment rework rate\t%s (%d of %d deployments)\t%s\n",
+		formatPercent(rw.Rate), rw.ReworkDeployments, rw.Deployments, "no level")
+	fmt.Fprintf(table, "Reopen rate\t%s\t\n", formatPercent(r.ReopenRate))
+	fmt.Fprintf(table, "Throughput\t%s changes done per week\t\n", formatNumber(r.Throughput))
+	if err := table.Flush(); err != nil {
+		return err
+	}
+
+	dq := r.DataQuality
+	fmt.Fprintf(&b, "\nData quality: %d changes started at creation (no In Progress transition), %d not done, "+
+		"%d negative durations excluded, %d released versions without a release date, %d unknown status ids\n",
+		dq.StartedAtCreated, dq.NotDone, dq.NegativeDurations, dq.VersionsWithoutReleaseDate, dq.UnknownStatuses)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func formatLevel(l dora.Level) string {
+	if l == "" {
+		return "no data"
+	}
+	return string(l)
+}
+
+func formatHours(h *float64) string {
+	if h == nil {
+		return "n/a"
+	}
+	return strconv.FormatFloat(*h, 'f', 2, 64) + " h"
+}
+
+func formatPercent(rate *float64) string {
+	if rate == nil {
+		return "n/a"
+	}
+	return strconv.FormatFloat(*rate*100, 'f', 1, 64) + "%"
+}
+
+func formatNumber(v *float64) string {
+	if v == nil {
+		return "n/a"
+	}
+	return strconv.FormatFloat(*v, 'f', 2, 64)
 }
