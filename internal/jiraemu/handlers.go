@@ -1,0 +1,561 @@
+package jiraemu
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/devops-metrics/devops-metrics/internal/jirajson"
+)
+
+// Limits that Jira Cloud applies and the emulator copies.
+const (
+	searchMaxResults     = 100
+	searchIDMaxResults   = 5000
+	searchChangelogCap   = 40
+	bulkMaxIssues        = 1000
+	bulkMaxFieldIDs      = 10
+	bulkMaxResults       = 10000
+	bulkDefaultResults   = 1000
+	changelogMaxResults  = 100
+	versionMaxResults    = 50
+	projectMaxResults    = 50
+	defaultPageSize      = 50
+	maxRequestBodyBytes  = 1 << 20
+	permissionBrowse     = "BROWSE_PROJECTS"
+	msgIssueNotFound     = "Issue does not exist or you do not have permission to see it."
+	msgProjectNotFound   = "No project could be found with key or id '%s'."
+	msgUnboundedJQL      = "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
+	msgBadNextPageToken  = "The provided next page token is invalid or expired."
+	msgPermissionMissing = "The permissions query parameter is required."
+)
+
+var (
+	versionPath   = regexp.MustCompile(`^/rest/api/3/project/([^/]+)/version$`)
+	changelogPath = regexp.MustCompile(`^/rest/api/3/issue/([^/]+)/changelog$`)
+	projectPath   = regexp.MustCompile(`^/rest/api/3/project/([^/]+)$`)
+)
+
+func (e *Emulator) route(w *recorder, r *http.Request, apiPath string, who caller, faults Faults) {
+	type handler func(*recorder, *http.Request, caller)
+	var h handler
+	method := http.MethodGet
+	var pathArg string
+	switch {
+	case apiPath == "/rest/api/3/myself":
+		h = e.handleMyself
+	case apiPath == "/rest/api/3/project/search":
+		h = e.handleProjects
+	case apiPath == "/rest/api/3/status":
+		h = e.handleStatuses
+	case apiPath == "/rest/api/3/issuetype":
+		h = e.handleIssueTypes
+	case apiPath == "/rest/api/3/mypermissions":
+		h = e.handleMyPermissions
+	case apiPath == "/rest/api/3/search/jql":
+		h, method = e.handleSearch, r.Method
+		if method != http.MethodGet {
+			method = http.MethodPost
+		}
+	case apiPath == "/rest/api/3/search/approximate-count":
+		h, method = e.handleCount, http.MethodPost
+	case apiPath == "/rest/api/3/permissions/check":
+		h, method = e.handlePermissionsCheck, http.MethodPost
+	case apiPath == "/rest/api/3/changelog/bulkfetch":
+		h, method = e.handleBulkChangelog, http.MethodPost
+		if faults.NoBulkChangelog {
+			writeError(w, http.StatusNotFound, "No resource found at /rest/api/3/changelog/bulkfetch.")
+			return
+		}
+	case projectPath.MatchString(apiPath):
+		pathArg = projectPath.FindStringSubmatch(apiPath)[1]
+		h = func(w *recorder, r *http.Request, who caller) { e.handleProject(w, who, pathArg) }
+	case versionPath.MatchString(apiPath):
+		pathArg = versionPath.FindStringSubmatch(apiPath)[1]
+		h = func(w *recorder, r *http.Request, who caller) { e.handleVersions(w, r, who, pathArg) }
+	case changelogPath.MatchString(apiPath):
+		pathArg = changelogPath.FindStringSubmatch(apiPath)[1]
+		h = func(w *recorder, r *http.Request, who caller) { e.handleIssueChangelog(w, r, who, pathArg) }
+	default:
+		writeError(w, http.StatusNotFound, fmt.Sprintf("No resource found at %s.", apiPath))
+		return
+	}
+	if r.Method != method {
+		w.Header().Set("Allow", method)
+		writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("Method %s is not allowed on %s.", r.Method, apiPath))
+		return
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	h(w, r, who)
+}
+
+func (e *Emulator) handleMyself(w *recorder, _ *http.Request, who caller) {
+	writeJSONReply(w, http.StatusOK, map[string]any{
+		"accountId": who.accountID, "accountType": "atlassian", "active": true, "timeZone": who.tzName,
+	})
+}
+
+func (e *Emulator) handleStatuses(w *recorder, _ *http.Request, _ caller) {
+	writeJSONReply(w, http.StatusOK, orEmpty(e.site.Statuses))
+}
+
+func (e *Emulator) handleIssueTypes(w *recorder, _ *http.Request, _ caller) {
+	writeJSONReply(w, http.StatusOK, orEmpty(e.site.IssueTypes))
+}
+
+func (e *Emulator) handleProjects(w *recorder, r *http.Request, who caller) {
+	startAt, maxResults, ok := pageParams(w, r.URL.Query(), projectMaxResults)
+	if !ok {
+		return
+	}
+	var visible []jirajson.Project
+	for _, p := range e.site.Projects {
+		if e.canBrowse(who.accountID, p.ID) {
+			visible = append(visible, p)
+		}
+	}
+	values, isLast := pageOf(visible, startAt, maxResults)
+	writeJSONReply(w, http.StatusOK, jirajson.PageBeanProject{StartAt: startAt, MaxResults: maxResults, Total: len(visible), IsLast: isLast, Values: values})
+}
+
+func (e *Emulator) handleProject(w *recorder, who caller, idOrKey string) {
+	p, found := e.site.projectByIDOrKey(idOrKey)
+	if !found || !e.canBrowse(who.accountID, p.ID) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf(msgProjectNotFound, idOrKey))
+		return
+	}
+	writeJSONReply(w, http.StatusOK, p)
+}
+
+func (e *Emulator) handleVersions(w *recorder, r *http.Request, who caller, idOrKey string) {
+	q := r.URL.Query()
+	p, found := e.site.projectByIDOrKey(idOrKey)
+	if !found || !e.canBrowse(who.accountID, p.ID) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf(msgProjectNotFound, idOrKey))
+		return
+	}
+	startAt, maxResults, ok := pageParams(w, q, versionMaxResults)
+	if !ok {
+		return
+	}
+	var versions []jirajson.Version
+	for _, v := range e.site.Versions {
+		if string(v.ProjectID) == p.ID {
+			versions = append(versions, v)
+		}
+	}
+	if err := sortVersions(versions, q.Get("orderBy")); err != nil {
+		writeFieldError(w, http.StatusBadRequest, "orderBy", err.Error())
+		return
+	}
+	values, isLast := pageOf(versions, startAt, maxResults)
+	writeJSONReply(w, http.StatusOK, jirajson.PageBeanVersion{StartAt: startAt, MaxResults: maxResults, Total: len(versions), IsLast: isLast, Values: values})
+}
+
+func sortVersions(v []jirajson.Version, orderBy string) error {
+	desc := strings.HasPrefix(orderBy, "-")
+	field := strings.TrimLeft(orderBy, "+-")
+	var compare func(a, b jirajson.Version) int
+	switch field {
+	case "", "sequence":
+		return nil
+	case "name":
+		compare = func(a, b jirajson.Version) int { return strings.Compare(a.Name, b.Name) }
+	case "releaseDate":
+		compare = func(a, b jirajson.Version) int {
+			return strings.Compare(versionDate(a), versionDate(b))
+		}
+	default:
+		return fmt.Errorf("Invalid orderBy value '%s': use sequence, name or releaseDate, with an optional - for descending order.", orderBy)
+	}
+	slices.SortStableFunc(v, func(a, b jirajson.Version) int {
+		if desc {
+			return -compare(a, b)
+		}
+		return compare(a, b)
+	})
+	if desc && field == "sequence" {
+		slices.Reverse(v)
+	}
+	return nil
+}
+
+func versionDate(v jirajson.Version) string {
+	b, _ := v.ReleaseDate.MarshalJSON()
+	return string(b)
+}
+
+func (e *Emulator) handleSearch(w *recorder, r *http.Request, who caller) {
+	var req jirajson.SearchRequest
+	if r.Method == http.MethodGet {
+		q := r.URL.Query()
+		req.JQL = q.Get("jql")
+		req.NextPageToken = q.Get("nextPageToken")
+		req.Expand = q.Get("expand")
+		for _, f := range q["fields"] {
+			req.Fields = append(req.Fields, strings.Split(f, ",")...)
+		}
+		if m := q.Get("maxResults"); m != "" {
+			n, err := strconv.Atoi(m)
+			if err != nil {
+				writeFieldError(w, http.StatusBadRequest, "maxResults", fmt.Sprintf("The value '%s' is not a valid integer.", m))
+				return
+			}
+			req.MaxResults = n
+		}
+	} else if !decodeBody(w, r, &req) {
+		return
+	}
+
+	onlyID := len(req.Fields) == 1 && req.Fields[0] == "id"
+	limit := searchMaxResults
+	if onlyID {
+		limit = searchIDMaxResults
+	}
+	if req.MaxResults < 0 {
+		writeFieldError(w, http.StatusBadRequest, "maxResults", "maxResults must not be negative.")
+		return
+	}
+	pageSize := cmpOr(req.MaxResults, defaultPageSize)
+	pageSize = min(pageSize, limit)
+	expandChangelog := slices.Contains(strings.Split(req.Expand, ","), "changelog")
+
+	matches, ok := e.runJQL(w, req.JQL, who)
+	if !ok {
+		return
+	}
+	binding := queryHash(req.JQL, strings.Join(req.Fields, ","), req.Expand, who.accountID)
+	offset := 0
+	if req.NextPageToken != "" {
+		c, err := e.openCursor(req.NextPageToken, binding)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, msgBadNextPageToken)
+			return
+		}
+		offset = c.Offset
+	}
+	page, isLast := pageOf(matches, offset, pageSize)
+	issues := make([]map[string]any, 0, len(page))
+	for _, rec := range page {
+		issues = append(issues, issueJSON(rec, req.Fields, onlyID, expandChangelog))
+	}
+	res := map[string]any{"issues": issues, "isLast": isLast}
+	if !isLast {
+		res["nextPageToken"] = e.sealCursor(cursor{Query: binding, Offset: offset + len(page)})
+	}
+	writeJSONReply(w, http.StatusOK, res)
+}
+
+// issueJSON renders an issue with the requested fields, and with the newest 40 histories,
+// newest first, when the changelog is expanded.
+func issueJSON(rec *IssueRecord, fields []string, onlyID, changelog bool) map[string]any {
+	out := map[string]any{"id": rec.ID}
+	if onlyID {
+		return out
+	}
+	out["key"] = rec.Key
+	all := len(fields) == 0 || slices.Contains(fields, "*all") || slices.Contains(fields, "*navigable")
+	selected := map[string]json.RawMessage{}
+	for name, raw := range rec.Fields {
+		if all || slices.Contains(fields, name) {
+			selected[name] = raw
+		}
+	}
+	out["fields"] = selected
+	if changelog {
+		n := min(len(rec.Histories), searchChangelogCap)
+		newest := slices.Clone(rec.Histories[len(rec.Histories)-n:])
+		slices.Reverse(newest)
+		out["changelog"] = map[string]any{"startAt": 0, "maxResults": n, "total": len(rec.Histories), "histories": orEmpty(newest)}
+	}
+	return out
+}
+
+func (e *Emulator) handleCount(w *recorder, r *http.Request, who caller) {
+	var req jirajson.CountRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	matches, ok := e.runJQL(w, req.JQL, who)
+	if !ok {
+		return
+	}
+	writeJSONReply(w, http.StatusOK, jirajson.CountResult{Count: len(matches)})
+}
+
+// runJQL returns the visible issues matching jql in the query's order, or writes a 400.
+func (e *Emulator) runJQL(w *recorder, jql string, who caller) ([]*IssueRecord, bool) {
+	q, err := parseJQL(jql, who.loc, e.site)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return nil, false
+	}
+	if q.where == nil {
+		writeError(w, http.StatusBadRequest, msgUnboundedJQL)
+		return nil, false
+	}
+	var matches []*IssueRecord
+	for _, rec := range e.site.Issues {
+		if e.canBrowse(who.accountID, rec.index.projectID) && q.where(rec) {
+			matches = append(matches, rec)
+		}
+	}
+	if len(q.order) > 0 {
+		slices.SortStableFunc(matches, func(a, b *IssueRecord) int { return compareIssues(q.order, a, b) })
+	}
+	return matches, true
+}
+
+func (e *Emulator) handleBulkChangelog(w *recorder, r *http.Request, who caller) {
+	var req jirajson.BulkChangelogRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	switch {
+	case len(req.IssueIDsOrKeys) == 0 || len(req.IssueIDsOrKeys) > bulkMaxIssues:
+		writeFieldError(w, http.StatusBadRequest, "issueIdsOrKeys", fmt.Sprintf("Provide between 1 and %d issue ids or keys; got %d.", bulkMaxIssues, len(req.IssueIDsOrKeys)))
+		return
+	case len(req.FieldIDs) > bulkMaxFieldIDs:
+		writeFieldError(w, http.StatusBadRequest, "fieldIds", fmt.Sprintf("Provide at most %d field ids; got %d.", bulkMaxFieldIDs, len(req.FieldIDs)))
+		return
+	case req.MaxResults < 0 || req.MaxResults > bulkMaxResults:
+		writeFieldError(w, http.StatusBadRequest, "maxResults", fmt.Sprintf("maxResults must be between 1 and %d; got %d.", bulkMaxResults, req.MaxResults))
+		return
+	}
+	pageSize := cmpOr(req.MaxResults, bulkDefaultResults)
+	binding := queryHash(strings.Join(req.IssueIDsOrKeys, ","), strings.Join(req.FieldIDs, ","), strconv.Itoa(pageSize), who.accountID)
+	var c cursor
+	if req.NextPageToken != "" {
+		var err error
+		if c, err = e.openCursor(req.NextPageToken, binding); err != nil {
+			writeError(w, http.StatusBadRequest, msgBadNextPageToken)
+			return
+		}
+	}
+
+	logs := []jirajson.IssueChangeLog{}
+	emitted := 0
+	issueIdx, histIdx := c.Offset, c.Inner
+	for ; issueIdx < len(req.IssueIDsOrKeys) && emitted < pageSize; issueIdx, histIdx = issueIdx+1, 0 {
+		rec := e.findIssue(req.IssueIDsOrKeys[issueIdx])
+		if rec == nil || !e.canBrowse(who.accountID, rec.index.projectID) {
+			continue
+		}
+		histories := filterHistories(rec.Histories, req.FieldIDs)
+		if histIdx >= len(histories) {
+			continue
+		}
+		take := min(len(histories)-histIdx, pageSize-emitted)
+		logs = append(logs, jirajson.IssueChangeLog{IssueID: rec.ID, ChangeHistories: histories[histIdx : histIdx+take]})
+		emitted += take
+		if histIdx+take < len(histories) {
+			histIdx += take
+			break
+		}
+	}
+	res := jirajson.BulkChangelogResponse{IssueChangeLogs: logs}
+	if issueIdx < len(req.IssueIDsOrKeys) && emitted >= pageSize {
+		res.NextPageToken = e.sealCursor(cursor{Query: binding, Offset: issueIdx, Inner: histIdx})
+	}
+	writeJSONReply(w, http.StatusOK, res)
+}
+
+// filterHistories keeps the items whose field id (or field name, for items without an id)
+// is in fieldIDs, and drops histories left empty. No field ids keeps everything.
+func filterHistories(histories []jirajson.History, fieldIDs []string) []jirajson.History {
+	if len(fieldIDs) == 0 {
+		return histories
+	}
+	var out []jirajson.History
+	for _, h := range histories {
+		var items []jirajson.HistoryItem
+		for _, it := range h.Items {
+			id := it.FieldID
+			if id == "" {
+				id = it.Field
+			}
+			if slices.Contains(fieldIDs, id) {
+				items = append(items, it)
+			}
+		}
+		if len(items) > 0 {
+			h.Items = items
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func (e *Emulator) handleIssueChangelog(w *recorder, r *http.Request, who caller, idOrKey string) {
+	rec := e.findIssue(idOrKey)
+	if rec == nil || !e.canBrowse(who.accountID, rec.index.projectID) {
+		writeError(w, http.StatusNotFound, msgIssueNotFound)
+		return
+	}
+	startAt, maxResults, ok := pageParams(w, r.URL.Query(), changelogMaxResults)
+	if !ok {
+		return
+	}
+	values, isLast := pageOf(rec.Histories, startAt, maxResults)
+	writeJSONReply(w, http.StatusOK, jirajson.PageBeanChangelog{StartAt: startAt, MaxResults: maxResults, Total: len(rec.Histories), IsLast: isLast, Values: orEmpty(values)})
+}
+
+func (e *Emulator) handleMyPermissions(w *recorder, r *http.Request, who caller) {
+	q := r.URL.Query()
+	keys := strings.Split(q.Get("permissions"), ",")
+	if q.Get("permissions") == "" {
+		writeError(w, http.StatusBadRequest, msgPermissionMissing)
+		return
+	}
+	projectRef := cmpOr(q.Get("projectId"), q.Get("projectKey"))
+	var project jirajson.Project
+	if projectRef != "" {
+		var found bool
+		project, found = e.site.projectByIDOrKey(projectRef)
+		if !found || !e.canBrowse(who.accountID, project.ID) {
+			writeError(w, http.StatusNotFound, fmt.Sprintf(msgProjectNotFound, projectRef))
+			return
+		}
+	}
+	perms := map[string]jirajson.MyPermission{}
+	for _, key := range keys {
+		if !validPermissionKey(key) {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("The permission key '%s' is not valid.", key))
+			return
+		}
+		have := false
+		if key == permissionBrowse {
+			have = projectRef == "" || e.canBrowse(who.accountID, project.ID)
+		}
+		perms[key] = jirajson.MyPermission{Key: key, HavePermission: have}
+	}
+	writeJSONReply(w, http.StatusOK, jirajson.MyPermissions{Permissions: perms})
+}
+
+var permissionKeyPattern = regexp.MustCompile(`^[A-Z][A-Z_]*$`)
+
+func validPermissionKey(key string) bool { return permissionKeyPattern.MatchString(key) }
+
+func (e *Emulator) handlePermissionsCheck(w *recorder, r *http.Request, who caller) {
+	var req jirajson.PermissionsCheckRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if req.AccountID != "" && req.AccountID != who.accountID {
+		writeError(w, http.StatusForbidden, "Checking another user's permissions needs the Administer Jira global permission.")
+		return
+	}
+	grants := jirajson.PermissionGrants{ProjectPermissions: []jirajson.ProjectPermissionGrant{}}
+	byPermission := map[string][]int64{}
+	var order []string
+	for _, pp := range req.ProjectPermissions {
+		for _, key := range pp.Permissions {
+			if !validPermissionKey(key) {
+				writeError(w, http.StatusBadRequest, fmt.Sprintf("The permission key '%s' is not valid.", key))
+				return
+			}
+			if _, seen := byPermission[key]; !seen {
+				order = append(order, key)
+				byPermission[key] = []int64{}
+			}
+			if key != permissionBrowse {
+				continue
+			}
+			for _, id := range pp.Projects {
+				sid := strconv.FormatInt(id, 10)
+				if _, found := e.site.projectByIDOrKey(sid); found && e.canBrowse(who.accountID, sid) && !slices.Contains(byPermission[key], id) {
+					byPermission[key] = append(byPermission[key], id)
+				}
+			}
+		}
+	}
+	for _, key := range order {
+		grants.ProjectPermissions = append(grants.ProjectPermissions, jirajson.ProjectPermissionGrant{Permission: key, Projects: byPermission[key]})
+	}
+	writeJSONReply(w, http.StatusOK, grants)
+}
+
+// findIssue finds an issue by id or key; the caller holds e.mu.
+func (e *Emulator) findIssue(idOrKey string) *IssueRecord {
+	for _, rec := range e.site.Issues {
+		if rec.ID == idOrKey || strings.EqualFold(rec.Key, idOrKey) {
+			return rec
+		}
+	}
+	return nil
+}
+
+// pageParams reads startAt and maxResults, capping maxResults at limit as Jira does.
+func pageParams(w *recorder, q url.Values, limit int) (startAt, maxResults int, ok bool) {
+	startAt, maxResults = 0, min(defaultPageSize, limit)
+	for name, dst := range map[string]*int{"startAt": &startAt, "maxResults": &maxResults} {
+		v := q.Get(name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			writeFieldError(w, http.StatusBadRequest, name, fmt.Sprintf("The value '%s' is not a valid non-negative integer.", v))
+			return 0, 0, false
+		}
+		*dst = n
+	}
+	if maxResults == 0 {
+		maxResults = min(defaultPageSize, limit)
+	}
+	return startAt, min(maxResults, limit), true
+}
+
+func pageOf[T any](all []T, startAt, size int) ([]T, bool) {
+	if startAt >= len(all) {
+		return []T{}, true
+	}
+	end := min(startAt+size, len(all))
+	return all[startAt:end], end >= len(all)
+}
+
+func decodeBody(w *recorder, r *http.Request, into any) bool {
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBodyBytes+1))
+	if err != nil || len(data) > maxRequestBodyBytes {
+		writeError(w, http.StatusBadRequest, "The request body could not be read or exceeds 1 MiB.")
+		return false
+	}
+	if err := json.Unmarshal(data, into); err != nil {
+		writeError(w, http.StatusBadRequest, "Invalid request payload. Refer to the REST API documentation and try again.")
+		return false
+	}
+	return true
+}
+
+func jsonMarshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func cmpOr[T comparable](a, b T) T {
+	var zero T
+	if a != zero {
+		return a
+	}
+	return b
+}
