@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -112,4 +113,16 @@ func TestLoadProjectMatchesSnapshot(t *testing.T) {
 			assert.Equal(t, reportJSON(t, want), reportJSON(t, got))
 		})
 	}
+}
+
+func getJSON(t *testing.T, url string, into any) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), "GET", url, nil)
+	require.NoError(t, err)
+	req.SetBasicAuth(testEmail, testToken)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode)
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(into))
 }

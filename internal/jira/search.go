@@ -110,7 +110,7 @@ func (c *Client) search(ctx context.Context, jql string, fields []string, pageSi
 
 // StatusHistories returns the complete status history, oldest first, of each issue id that
 // Jira returns. Ids Jira does not return (deleted, moved out of view) are absent from the map;
-// issues without status changes map to an empty slice. Chunks of 1,000 ids go to
+// issues without status changes map to nil. Chunks of 1,000 ids go to
 // /changelog/bulkfetch, up to MaxConcurrency at once; once bulkfetch answers 404 or 405 the
 // Client pages /issue/{id}/changelog per issue instead.
 func (c *Client) StatusHistories(ctx context.Context, issueIDs []string) (map[string][]dora.Transition, error) {
@@ -133,11 +133,7 @@ func (c *Client) StatusHistories(ctx context.Context, issueIDs []string) (map[st
 
 	out := make(map[string][]dora.Transition, len(histories))
 	for id, h := range histories {
-		t := jirajson.Transitions(h)
-		if t == nil {
-			t = []dora.Transition{}
-		}
-		out[id] = t
+		out[id] = jirajson.Transitions(h)
 	}
 	return out, nil
 }
