@@ -1,5 +1,5 @@
 // Builds the gadget page into dist/ with esbuild: one ES module entry, a separate chunk for the
-// Forge bridge (loaded only inside Jira), the stylesheet and index.html.
+// Forge bridge (loaded only inside Jira), the stylesheet, index.html and the gadget's icon.
 //
 //   node build.mjs           write dist/
 //   node build.mjs --check   exit 1 when dist/ differs from a fresh build (CI runs this)
@@ -28,7 +28,9 @@ const result = await esbuild.build({
 });
 
 const files = new Map(result.outputFiles.map((file) => [path.relative(outdir, file.path), Buffer.from(file.contents)]));
-files.set('index.html', await readFile(path.join(here, 'src', 'index.html')));
+for (const name of ['index.html', 'icon.svg']) {
+  files.set(name, await readFile(path.join(here, 'src', name)));
+}
 
 if (check) {
   const problems = [];

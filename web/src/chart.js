@@ -3,7 +3,6 @@
 import { formatDate } from './format.js';
 import { h, svg } from './dom.js';
 
-const width = 560;
 const height = 150;
 const margin = { top: 10, right: 8, bottom: 22, left: 52 };
 
@@ -14,9 +13,10 @@ const margin = { top: 10, right: 8, bottom: 22, left: 52 };
  * @param {string} options.title the chart's accessible name, such as "Deployments per week"
  * @param {Array<{weekStart: string, value: number|null}>} options.points one per ISO week, oldest first
  * @param {(value: number) => string} options.formatValue formats a bar's value and the axis labels
+ * @param {number} options.width the drawing's width in CSS pixels, so its text keeps the page's size
  * @returns {HTMLElement}
  */
-export function weeklyChart({ id, title, points, formatValue }) {
+export function weeklyChart({ id, title, points, formatValue, width }) {
   const figure = h('figure', { class: 'chart' });
   const caption = h('figcaption', { class: 'chart-title', id: `${id}-title`, text: title });
   figure.append(caption);
@@ -50,7 +50,7 @@ export function weeklyChart({ id, title, points, formatValue }) {
     const lineY = y(value);
     chart.append(
       svg('line', { class: 'chart-grid', x1: margin.left, x2: width - margin.right, y1: lineY, y2: lineY }),
-      svg('text', { class: 'chart-axis', x: margin.left - 6, y: lineY + 4, 'text-anchor': 'end', text: max > 0 || fraction === 0 ? formatValue(value) : '' }),
+      svg('text', { class: 'chart-axis', x: margin.left - 6, y: lineY + 4, 'text-anchor': 'end', text: fraction === 0 ? '0' : (max > 0 ? formatValue(value) : '') }),
     );
   }
 
@@ -62,7 +62,8 @@ export function weeklyChart({ id, title, points, formatValue }) {
       return;
     }
     const barTop = y(point.value);
-    const barHeight = Math.max(point.value > 0 ? 2 : 0, y(0) - barTop);
+    // A zero still gets a thin bar, so it reads differently from a week without data.
+    const barHeight = Math.max(2, y(0) - barTop);
     chart.append(svg('rect', {
       class: 'chart-bar', x, y: y(0) - barHeight, width: barWidth, height: barHeight, rx: 2,
     }, svg('title', { text: label })));

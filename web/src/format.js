@@ -182,3 +182,18 @@ export function formatAge(instant, now = Date.now()) {
   }
   return `${Math.round(hours / 24)} days ago`;
 }
+
+/**
+ * Formats a deployment instant. A version deploys at the end of its release date, which is 00:00
+ * of the next day, so such an instant shows as the release date "(end of day)".
+ * @param {string} instant
+ * @param {string} timeZone IANA name
+ */
+export function formatDeployedAt(instant, timeZone) {
+  const text = formatInstant(instant, timeZone);
+  if (!text.endsWith(', 00:00')) {
+    return text;
+  }
+  const releaseDay = localDate(new Date(new Date(instant).getTime() - 60000).toISOString(), timeZone);
+  return `${formatDate(releaseDay)} (end of day)`;
+}

@@ -4,7 +4,7 @@ import { ApiError, metricIds } from './api.js';
 import { weeklyChart } from './chart.js';
 import { h } from './dom.js';
 import {
-  addDays, daysBetween, formatAge, formatHours, formatInstant, formatWindow, localDate, weekStart,
+  addDays, daysBetween, formatAge, formatDeployedAt, formatHours, formatInstant, formatWindow, localDate, weekStart,
 } from './format.js';
 import { exclusionReasons, levelOf, metricById, metrics, qualityNotes } from './metrics.js';
 
@@ -279,7 +279,7 @@ function tile(state, metric, index, actions) {
     onclick: () => actions.selectMetric(metric.id, false),
     onkeydown,
   },
-  h('span', { class: 'tile-title', text: metric.title }),
+  h('span', { class: 'tile-title', title: metric.title, text: metric.short }),
   h('span', { class: 'tile-value', 'data-value': value === null ? '' : String(value), text: metric.format(value) }),
   levelBadge(level, metric),
   deltaLine(state, metric, true));
@@ -364,7 +364,8 @@ function chartFor(state, metric) {
       return h('p', { class: 'chart-empty', text: 'Loading the weekly chart…' });
     }
   }
-  return weeklyChart({ id: `chart-${metric.id}`, title, points, formatValue: metric.formatAxis });
+  const width = Math.max(320, (document.getElementById('app')?.clientWidth ?? 600) - 68);
+  return weeklyChart({ id: `chart-${metric.id}`, title, points, formatValue: metric.formatAxis, width });
 }
 
 // Builds the weekly rework rate from the drill-down's deployments, on the same weeks as the
@@ -445,14 +446,14 @@ function evidenceTables(state, metric, evidence, adapter) {
     tables.push(table('Deployments', ['Deployment', 'Deployed', 'Outcome', metric.id === 'changeFailureRate' ? 'Incidents' : 'Changes'],
       rows.map((d) => [
         versionLink(state, d, adapter),
-        formatInstant(d.at, timeZone),
+        formatDeployedAt(d.at, timeZone),
         outcome(d),
         keyList(metric.id === 'changeFailureRate' ? d.incidentKeys : d.changeKeys),
       ]), 'No deployments in this window.'));
   }
   if (metric.id === 'leadTimeForChanges') {
     tables.push(table('Changes', ['Issue', 'Started', 'Deployed', 'Lead time'],
-      (evidence.changes ?? []).map((c) => [link(c.key), formatInstant(c.startedAt, timeZone), formatInstant(c.deployedAt, timeZone), formatHours(c.hours)]),
+      (evidence.changes ?? []).map((c) => [link(c.key), formatInstant(c.startedAt, timeZone), formatDeployedAt(c.deployedAt, timeZone), formatHours(c.hours)]),
       'No changes were deployed in this window.'));
   }
   if (metric.id === 'failedDeploymentRecoveryTime') {

@@ -6,7 +6,7 @@ import { formatHours, formatPerWeek, formatRate, oneDecimal } from './format.js'
  * @typedef {object} MetricDefinition
  * @property {string} id the Report JSON field name, also the drill-down `metric` parameter
  * @property {string} title
- * @property {string} short a short title for narrow tiles
+ * @property {string} short the title on the metric's tile, short enough for one line
  * @property {(report: any) => number|null} value the headline number
  * @property {(value: number|null) => string} format
  * @property {'higher'|'lower'} better which direction is an improvement
@@ -28,7 +28,7 @@ export const metrics = [
   {
     id: 'deploymentFrequency',
     title: 'Deployment frequency',
-    short: 'Deploys',
+    short: 'Deployment frequency',
     value: (r) => valueOrNull(r.deploymentFrequency?.perWeek),
     format: formatPerWeek,
     better: 'higher',
@@ -51,7 +51,7 @@ export const metrics = [
   {
     id: 'leadTimeForChanges',
     title: 'Lead time for changes',
-    short: 'Lead time',
+    short: 'Lead time for changes',
     value: (r) => valueOrNull(r.leadTimeForChanges?.medianHours),
     format: formatHours,
     better: 'lower',
@@ -81,7 +81,7 @@ export const metrics = [
   {
     id: 'changeFailureRate',
     title: 'Change failure rate',
-    short: 'Failures',
+    short: 'Change failure rate',
     value: (r) => valueOrNull(r.changeFailureRate?.rate),
     format: formatRate,
     better: 'lower',
@@ -104,7 +104,7 @@ export const metrics = [
   {
     id: 'failedDeploymentRecoveryTime',
     title: 'Failed deployment recovery time',
-    short: 'Recovery',
+    short: 'Recovery time',
     value: (r) => valueOrNull(r.failedDeploymentRecoveryTime?.medianHours),
     format: formatHours,
     better: 'lower',
@@ -132,7 +132,7 @@ export const metrics = [
   {
     id: 'reworkRate',
     title: 'Deployment rework rate',
-    short: 'Rework',
+    short: 'Rework rate',
     value: (r) => valueOrNull(r.reworkRate?.rate),
     format: formatRate,
     better: 'lower',
