@@ -3,14 +3,46 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/devops-metrics/devops-metrics/internal/dora"
+	"github.com/devops-metrics/devops-metrics/internal/jira"
 )
 
-// loadLiveProject reads the facts of one project from a live Jira site, read-only.
-//
-// TODO: read the site through the Jira client; until then every call fails.
+// loadLiveProject reads the facts of one project from a live Jira Cloud site, read-only,
+// with Basic auth from the JIRA_EMAIL and JIRA_API_TOKEN environment variables. Retries and
+// progress are logged to stderr; credentials never are.
 func loadLiveProject(ctx context.Context, jiraURL, projectKey string, getenv func(string) string, stderr io.Writer) (dora.ProjectData, error) {
-	return dora.ProjectData{}, errors.New("live Jira reading is not implemented yet: use --snapshot DIR")
+	email, token := getenv("JIRA_EMAIL"), getenv("JIRA_API_TOKEN")
+	if email == "" || token == "" {
+		return dora.ProjectData{}, usageError("--jira-url needs the JIRA_EMAIL and JIRA_API_TOKEN environment variables: set them to your Atlassian account email and an API token from https://id.atlassian.com/manage-profile/security/api-tokens")
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})).With("component", "report")
+	client, err := jira.NewBasic(jiraURL, email, token, jira.Options{Logger: logger})
+	if err != nil {
+		return dora.ProjectData{}, usageError("%v", err)
+	}
+	defer client.Close()
+
+	logger.Info("reading project", "site", client.SiteURL(), "project", projectKey)
+	lastShown := -1
+	data, err := client.LoadProject(ctx, projectKey, func(fetched, total int) {
+		// One line per 1,000 issues keeps long reads visible without flooding the terminal.
+		if fetched/1000 != lastShown/1000 || fetched == total {
+			logger.Info("reading issues", "project", projectKey, "fetched", fetched, "total", total)
+			lastShown = fetched
+		}
+	})
+	switch {
+	case errors.Is(err, jira.ErrUnauthorized):
+		return dora.ProjectData{}, fmt.Errorf("read project %s from %s: %w: check JIRA_EMAIL and JIRA_API_TOKEN", projectKey, client.SiteURL(), err)
+	case errors.Is(err, jira.ErrNotFound):
+		return dora.ProjectData{}, usageError("read project %s from %s: %v: check the project key and that the account may browse it", projectKey, client.SiteURL(), err)
+	case err != nil:
+		return dora.ProjectData{}, fmt.Errorf("read project %s from %s: %w", projectKey, client.SiteURL(), err)
+	}
+	logger.Info("read project", "project", projectKey, "issues", len(data.Issues), "versions", len(data.Versions))
+	return data, nil
 }
