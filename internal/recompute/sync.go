@@ -126,6 +126,7 @@ func (ps projectSync) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	update.Settings = cfg
 	update.Sync = store.SyncState{
 		Cursor:       now,
 		SiteTimeZone: ps.site.timeZone,

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -48,7 +49,11 @@ type ProjectUpdate struct {
 	Deletes    []string
 	// IncidentJQLMatches holds the ids matching SyncState.IncidentJQL; nil stores none.
 	IncidentJQLMatches map[string]bool
-	Sync               SyncState
+	// Sync is stored as given, except that Stale is set when the stored settings differ from
+	// Settings, because they changed while the sync ran.
+	Sync SyncState
+	// Settings are the settings the reports were computed with, as read before the sync.
+	Settings dora.Config
 	// Reports replaces every stored report of the project, keyed by window length in days.
 	Reports map[int]StoredReport
 }
@@ -421,6 +426,18 @@ func (s *Store) ReplaceProject(tenant string, u ProjectUpdate) error {
 }
 
 func writeProjectFacts(p *bolt.Bucket, u ProjectUpdate) error {
+	used, err := json.Marshal(u.Settings)
+	if err != nil {
+		return fmt.Errorf("encode settings: %w", err)
+	}
+	current := p.Get(keySettings)
+	if current == nil {
+		current = []byte("{}")
+	}
+	if !bytes.Equal(used, current) {
+		u.Sync.Stale = true
+	}
+
 	values := []struct {
 		key []byte
 		v   any

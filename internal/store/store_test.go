@@ -385,3 +385,24 @@ func FuzzDecodeIssue(f *testing.F) {
 		}
 	})
 }
+
+func TestReplaceProjectKeepsStaleOnSettingsRace(t *testing.T) {
+	s := openTemp(t)
+	require.NoError(t, s.PutSettings("dev", "10001", dora.Config{TimeZone: "UTC"}))
+
+	// A sync read the settings, then they changed before it wrote its reports.
+	u := sampleUpdate(t)
+	u.Settings = dora.Config{TimeZone: "UTC"}
+	require.NoError(t, s.PutSettings("dev", "10001", dora.Config{TimeZone: "Asia/Tokyo"}))
+	require.NoError(t, s.ReplaceProject("dev", u))
+
+	st, err := s.Sync("dev", "10001")
+	require.NoError(t, err)
+	assert.True(t, st.Stale, "reports computed with old settings stay stale")
+
+	u.Settings = dora.Config{TimeZone: "Asia/Tokyo"}
+	require.NoError(t, s.ReplaceProject("dev", u))
+	st, err = s.Sync("dev", "10001")
+	require.NoError(t, err)
+	assert.False(t, st.Stale, "reports computed with the current settings")
+}
