@@ -2,6 +2,7 @@ package recompute
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"github.com/devops-metrics/devops-metrics/internal/dora"
 	"github.com/devops-metrics/devops-metrics/internal/jira"
 	"github.com/devops-metrics/devops-metrics/internal/jiraemu"
+	"github.com/devops-metrics/devops-metrics/internal/jirajson"
 	"github.com/devops-metrics/devops-metrics/internal/samplesite"
 	"github.com/devops-metrics/devops-metrics/internal/snapshot"
 	"github.com/devops-metrics/devops-metrics/internal/store"
@@ -242,4 +244,124 @@ func personalStrings(t *testing.T, dir string) map[string][]string {
 		walk(doc)
 	}
 	return found
+}
+
+// genNow is the instant a generated test site's history ends.
+var genNow = time.Date(2026, 11, 30, 18, 0, 0, 0, time.UTC)
+
+// metadataPaths are the reads besides search and bulkfetch that every run makes.
+var metadataPaths = []string{"/rest/api/3/myself", "/rest/api/3/project/search", "/rest/api/3/status", "/rest/api/3/issuetype"}
+
+func TestIncrementalSyncAgainstEmulator(t *testing.T) {
+	site := jiraemu.Generate(jiraemu.GenerateOptions{Seed: 7, Projects: 2, IssuesPerProject: 60, Days: 120, Now: genNow})
+	require.Len(t, site.Projects, 2)
+	projA, projB := site.Projects[0], site.Projects[1]
+	clk := &clock{now: genNow.Add(time.Hour)}
+	jiraSite := startEmulator(t, site, clk.Now)
+	st := openStore(t)
+	r := New(st, Options{Logger: quietLogger, Now: clk.Now})
+
+	require.NoError(t, r.Run(context.Background(), "dev", jiraSite.client))
+	idsA := storedIDs(t, st, "dev", projA.ID)
+	require.Len(t, idsA, 60)
+	jiraSite.log.take()
+
+	// Change the site an hour and a half after the first run, then sync two hours after it.
+	clk.Set(genNow.Add(150 * time.Minute))
+	edited, progressed, deleted, moved := idsA[3], idsA[5], idsA[7], idsA[9]
+	require.NoError(t, jiraSite.emu.UpdateIssue(edited, func(rec *jiraemu.IssueRecord) {
+		require.NoError(t, rec.SetField("fixVersions", []jirajson.Version{}))
+	}))
+	require.NoError(t, jiraSite.emu.AddStatusChange(progressed, clk.Now().Add(-time.Minute), jiraemu.GenStatusInProgress, jiraemu.GenStatusDone))
+	require.NoError(t, jiraSite.emu.DeleteIssue(deleted))
+	require.NoError(t, jiraSite.emu.MoveIssue(moved, projB.Key))
+	added := &jiraemu.IssueRecord{ID: "990001", Key: projA.Key + "-990001"}
+	require.NoError(t, added.SetField("project", projA))
+	require.NoError(t, added.SetField("issuetype", jirajson.IssueType{ID: jiraemu.GenTypeBug, Name: "Bug", UntranslatedName: "Bug"}))
+	require.NoError(t, added.SetField("status", jirajson.Status{ID: jiraemu.GenStatusToDo, Name: "To Do", StatusCategory: jirajson.StatusCategory{Key: "new"}}))
+	require.NoError(t, jiraSite.emu.AddIssue(added))
+
+	clk.Set(genNow.Add(3 * time.Hour))
+	require.NoError(t, r.Run(context.Background(), "dev", jiraSite.client))
+	calls := jiraSite.log.take()
+
+	t.Run("search requests", func(t *testing.T) {
+		// The first run's cursor minus 6 minutes, written in the account's (the site's) time zone.
+		userZone, err := time.LoadLocation(cmp.Or(site.TimeZone, "UTC"))
+		require.NoError(t, err)
+		since := genNow.Add(time.Hour - 6*time.Minute).In(userZone).Format("2006/01/02 15:04")
+		for _, p := range []jirajson.Project{projA, projB} {
+			var jqls []string
+			for _, c := range calls {
+				if c.Path == "/rest/api/3/search/jql" && strings.HasPrefix(c.JQL, "project = "+p.ID) {
+					jqls = append(jqls, c.JQL)
+				}
+			}
+			assert.LessOrEqual(t, len(jqls), 2, "searches of project %s: %q", p.Key, jqls)
+			assert.Contains(t, jqls, fmt.Sprintf(`project = %s AND updated >= "%s"`, p.ID, since), "incremental search of project %s", p.Key)
+		}
+		assert.LessOrEqual(t, countPath(calls, "/rest/api/3/search/jql"), 4, "searches in all")
+	})
+	t.Run("bulkfetch of changed issues", func(t *testing.T) {
+		var fetched []string
+		for _, c := range calls {
+			if c.Path == "/rest/api/3/changelog/bulkfetch" {
+				fetched = append(fetched, c.IssueIDs...)
+			}
+		}
+		slices.Sort(fetched)
+		fetched = slices.Compact(fetched)
+		want := []string{edited, progressed, moved, added.ID}
+		slices.Sort(want)
+		assert.Equal(t, want, fetched)
+	})
+	t.Run("no other calls", func(t *testing.T) {
+		for _, c := range calls {
+			switch {
+			case c.Path == "/rest/api/3/search/jql", c.Path == "/rest/api/3/changelog/bulkfetch":
+			case slices.Contains(metadataPaths, c.Path):
+			case strings.HasPrefix(c.Path, "/rest/api/3/project/") && strings.HasSuffix(c.Path, "/version"):
+			default:
+				t.Errorf("unexpected call %s %s", c.Method, c.Path)
+			}
+		}
+	})
+
+	t.Run("facts", func(t *testing.T) {
+		gotA := storedIDs(t, st, "dev", projA.ID)
+		assert.NotContains(t, gotA, deleted, "deleted issue dropped")
+		assert.NotContains(t, gotA, moved, "moved issue dropped from its old project")
+		assert.Contains(t, gotA, added.ID, "added issue stored")
+		assert.Contains(t, storedIDs(t, st, "dev", projB.ID), moved, "moved issue stored in its new project")
+	})
+
+	t.Run("reports equal a full recompute", func(t *testing.T) {
+		fresh := openStore(t)
+		require.NoError(t, New(fresh, Options{Logger: quietLogger, Now: clk.Now}).Run(context.Background(), "dev", jiraSite.client))
+		for _, p := range []jirajson.Project{projA, projB} {
+			want, err := fresh.Reports("dev", p.ID)
+			require.NoError(t, err)
+			got, err := st.Reports("dev", p.ID)
+			require.NoError(t, err)
+			require.Len(t, got, len(WindowDays))
+			for _, days := range WindowDays {
+				assertSameReport(t, want[days], got[days])
+			}
+			wantData, err := fresh.ProjectData("dev", p.ID)
+			require.NoError(t, err)
+			gotData, err := st.ProjectData("dev", p.ID)
+			require.NoError(t, err)
+			assert.Equal(t, wantData, gotData, "facts of project %s", p.Key)
+		}
+	})
+}
+
+func countPath(calls []apiCall, path string) int {
+	n := 0
+	for _, c := range calls {
+		if c.Path == path {
+			n++
+		}
+	}
+	return n
 }
