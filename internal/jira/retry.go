@@ -22,8 +22,11 @@ func (c *Client) backoff(attempt int) time.Duration {
 	return half + c.opts.Jitter(d-half)
 }
 
+// maxRetryAfterValue caps what parseRetryAfter returns, so absurd values cannot overflow.
+const maxRetryAfterValue = 24 * time.Hour
+
 // parseRetryAfter reads a Retry-After value, either delay seconds or an HTTP date.
-// A date in the past means no wait.
+// A date in the past means no wait; any value is capped at one day.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -33,8 +36,8 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		if secs < 0 {
 			return 0, false
 		}
-		if secs > int64(24*time.Hour/time.Second) {
-			secs = int64(24 * time.Hour / time.Second)
+		if secs > int64(maxRetryAfterValue/time.Second) {
+			secs = int64(maxRetryAfterValue / time.Second)
 		}
 		return time.Duration(secs) * time.Second, true
 	}
@@ -42,7 +45,7 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	if err != nil {
 		return 0, false
 	}
-	return max(at.Sub(now), 0), true
+	return min(max(at.Sub(now), 0), maxRetryAfterValue), true
 }
 
 func sleepContext(ctx context.Context, d time.Duration) error {
