@@ -37,7 +37,9 @@ type fakeSource struct {
 	entered chan struct{}
 	// failVersions makes Versions fail for these project ids.
 	failVersions map[string]bool
-	myselfCalls  int
+	// onVersions, when not nil, runs at the start of every Versions call.
+	onVersions  func()
+	myselfCalls int
 }
 
 func newFakeSource() *fakeSource {
@@ -106,6 +108,9 @@ func (f *fakeSource) IssueTypes(context.Context) (map[string]dora.IssueType, err
 }
 
 func (f *fakeSource) Versions(_ context.Context, projectID string) ([]dora.Version, error) {
+	if f.onVersions != nil {
+		f.onVersions()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.failVersions[projectID] {

@@ -115,6 +115,37 @@ func TestRunUsesProjectSettings(t *testing.T) {
 	assert.False(t, state.Stale, "settings change handled by the run")
 }
 
+func TestSettingsChangeDuringSync(t *testing.T) {
+	st := openStore(t)
+	src := newFakeSource()
+	src.onVersions = func() {
+		assert.NoError(t, st.PutSettings("dev", "10001", dora.Config{TimeZone: "Pacific/Auckland"}))
+	}
+	r := New(st, Options{Logger: quietLogger, Now: func() time.Time { return t0 }})
+	require.NoError(t, r.Run(context.Background(), "dev", src))
+
+	rep, err := st.Report("dev", "10001", 7)
+	require.NoError(t, err)
+	assert.Equal(t, "Pacific/Auckland", rep.Report.Window.TimeZone, "reports use the settings saved during the sync")
+	state, err := st.Sync("dev", "10001")
+	require.NoError(t, err)
+	assert.False(t, state.Stale)
+}
+
+func TestIncidentJQLChangeDuringSyncStaysStale(t *testing.T) {
+	st := openStore(t)
+	src := newFakeSource()
+	src.onVersions = func() {
+		assert.NoError(t, st.PutSettings("dev", "10001", dora.Config{IncidentJQL: "priority = Highest"}))
+	}
+	r := New(st, Options{Logger: quietLogger, Now: func() time.Time { return t0 }})
+	require.NoError(t, r.Run(context.Background(), "dev", src))
+
+	state, err := st.Sync("dev", "10001")
+	require.NoError(t, err)
+	assert.True(t, state.Stale, "incident JQL needs Jira: stale until the next run")
+}
+
 func TestRunRejectsInvalidSettings(t *testing.T) {
 	st := openStore(t)
 	src := newFakeSource()

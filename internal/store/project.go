@@ -425,16 +425,59 @@ func (s *Store) ReplaceProject(tenant string, u ProjectUpdate) error {
 	return nil
 }
 
-func writeProjectFacts(p *bolt.Bucket, u ProjectUpdate) error {
-	used, err := json.Marshal(u.Settings)
+// settingsChanged reports whether the stored settings differ from used.
+func settingsChanged(p *bolt.Bucket, used dora.Config) (bool, error) {
+	data, err := json.Marshal(used)
 	if err != nil {
-		return fmt.Errorf("encode settings: %w", err)
+		return false, fmt.Errorf("encode settings: %w", err)
 	}
 	current := p.Get(keySettings)
 	if current == nil {
 		current = []byte("{}")
 	}
-	if !bytes.Equal(used, current) {
+	return !bytes.Equal(data, current), nil
+}
+
+// ReplaceReports replaces every stored report of a synced project with reports computed from
+// its stored facts and the settings used, in one transaction, and records reportsAt. The
+// stale flag is cleared unless the stored settings differ from used. It returns ErrNotFound,
+// wrapped, when the project has not been synced.
+func (s *Store) ReplaceReports(tenant, projectID string, used dora.Config, reports map[int]StoredReport, reportsAt time.Time) error {
+	if err := checkTenantProject(tenant, projectID); err != nil {
+		return err
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		p := projectBucket(tx, tenant, projectID)
+		if p == nil || p.Get(keyProject) == nil {
+			return ErrNotFound
+		}
+		var st SyncState
+		if _, err := getJSON(p, keySync, &st); err != nil {
+			return err
+		}
+		changed, err := settingsChanged(p, used)
+		if err != nil {
+			return err
+		}
+		st.Stale = changed
+		st.ReportsAt = reportsAt
+		if err := putJSON(p, keySync, st); err != nil {
+			return err
+		}
+		return writeReports(p, reports)
+	})
+	if err != nil {
+		return fmt.Errorf("replace reports of project %s of tenant %s: %w", projectID, tenant, err)
+	}
+	return nil
+}
+
+func writeProjectFacts(p *bolt.Bucket, u ProjectUpdate) error {
+	changed, err := settingsChanged(p, u.Settings)
+	if err != nil {
+		return err
+	}
+	if changed {
 		u.Sync.Stale = true
 	}
 

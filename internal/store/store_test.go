@@ -406,3 +406,28 @@ func TestReplaceProjectKeepsStaleOnSettingsRace(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, st.Stale, "reports computed with the current settings")
 }
+
+func TestReplaceReports(t *testing.T) {
+	s := openTemp(t)
+	at := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	err := s.ReplaceReports("dev", "10001", dora.Config{}, nil, at)
+	assert.ErrorIs(t, err, ErrNotFound, "project not synced")
+
+	require.NoError(t, s.ReplaceProject("dev", sampleUpdate(t)))
+	cfg := dora.Config{LeadTimeStart: dora.StartCreated}
+	require.NoError(t, s.PutSettings("dev", "10001", cfg))
+	reports := map[int]StoredReport{30: {Report: dora.Report{Window: dora.WindowJSON{From: "2026-01-31"}}}}
+	require.NoError(t, s.ReplaceReports("dev", "10001", cfg, reports, at))
+
+	all, err := s.Reports("dev", "10001")
+	require.NoError(t, err)
+	assert.Equal(t, reports, all)
+	st, err := s.Sync("dev", "10001")
+	require.NoError(t, err)
+	assert.False(t, st.Stale, "stale cleared")
+	assert.True(t, st.ReportsAt.Equal(at))
+	assert.Equal(t, "Europe/Berlin", st.SiteTimeZone, "rest of the sync state kept")
+	data, err := s.ProjectData("dev", "10001")
+	require.NoError(t, err)
+	assert.Len(t, data.Issues, 2, "facts kept")
+}
