@@ -1,0 +1,240 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/devops-metrics/devops-metrics/internal/access"
+	"github.com/devops-metrics/devops-metrics/internal/dora"
+	"github.com/devops-metrics/devops-metrics/internal/forge"
+	"github.com/devops-metrics/devops-metrics/internal/store"
+)
+
+// handleReport returns the Report JSON of one project and window: GET
+// /forge/gadget/report?project=&window= or &from=&to=. The project and window default to the
+// gadget configuration in the invocation token.
+func (s *Server) handleReport() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		inv := invocation(r)
+		q, err := parseReportQuery(r.URL.Query(), inv.GadgetConfiguration)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		report, _, err := s.viewReport(r, inv, q)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, r, http.StatusOK, report)
+	}
+}
+
+// projectsResponse is the reply of GET /forge/gadget/projects.
+type projectsResponse struct {
+	Projects []dora.Project `json:"projects"`
+	// SiteURL is the Jira site, for links to issues and versions; empty when unknown.
+	SiteURL string `json:"siteUrl,omitempty"`
+}
+
+// handleProjects returns the synced projects of the installation that the viewer may browse.
+func (s *Server) handleProjects() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		inv := invocation(r)
+		projects, err := s.cfg.Store.Projects(inv.InstallationID)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		ids := make([]string, len(projects))
+		for i, p := range projects {
+			ids[i] = p.ID
+		}
+		granted, err := s.filter(r, inv, access.BrowseProjects, ids)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		out := projectsResponse{Projects: []dora.Project{}, SiteURL: inv.SiteURL}
+		for _, p := range projects {
+			if slices.Contains(granted, p.ID) {
+				out.Projects = append(out.Projects, p)
+			}
+		}
+		encode(w, r, http.StatusOK, out)
+	}
+}
+
+// Drill-down metric names, as in the Report JSON.
+const (
+	metricDeploymentFrequency = "deploymentFrequency"
+	metricLeadTime            = "leadTimeForChanges"
+	metricChangeFailureRate   = "changeFailureRate"
+	metricRecoveryTime        = "failedDeploymentRecoveryTime"
+	metricReworkRate          = "reworkRate"
+	metricDataQuality         = "dataQuality"
+)
+
+var drilldownMetrics = []string{metricDeploymentFrequency, metricLeadTime, metricChangeFailureRate, metricRecoveryTime, metricReworkRate, metricDataQuality}
+
+// drilldownResponse lists the versions and issues behind one metric of a report. Only the lists
+// that belong to the metric are present.
+type drilldownResponse struct {
+	Project       dora.Project              `json:"project"`
+	Window        dora.WindowJSON           `json:"window"`
+	Metric        string                    `json:"metric"`
+	Deployments   []dora.DeploymentEvidence `json:"deployments,omitempty"`
+	Changes       []dora.ChangeEvidence     `json:"changes,omitempty"`
+	Recoveries    []dora.IncidentEvidence   `json:"recoveries,omitempty"`
+	OpenIncidents []dora.IncidentEvidence   `json:"openIncidents,omitempty"`
+	Excluded      []dora.ExcludedIssue      `json:"excluded,omitempty"`
+}
+
+// handleDrilldown returns the evidence behind one metric: GET
+// /forge/gadget/drilldown?project=&metric=&window= or &from=&to=.
+func (s *Server) handleDrilldown() http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		inv := invocation(r)
+		q, err := parseReportQuery(r.URL.Query(), inv.GadgetConfiguration)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if !slices.Contains(drilldownMetrics, q.Metric) {
+			writeError(w, r, invalidf("invalid metric %q: use one of %v", q.Metric, drilldownMetrics))
+			return
+		}
+		report, evidence, err := s.viewReport(r, inv, q)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		encode(w, r, http.StatusOK, drilldown(report, evidence, q.Metric))
+	}
+}
+
+func drilldown(report dora.Report, evidence dora.Evidence, metric string) drilldownResponse {
+	out := drilldownResponse{Project: report.Project, Window: report.Window, Metric: metric}
+	switch metric {
+	case metricDeploymentFrequency, metricChangeFailureRate, metricReworkRate:
+		out.Deployments = nonNil(evidence.Deployments)
+	case metricLeadTime:
+		out.Changes = nonNil(evidence.Changes)
+		out.Excluded = evidence.Excluded
+	case metricRecoveryTime:
+		out.Recoveries = nonNil(evidence.Recoveries)
+		out.OpenIncidents = evidence.OpenIncidents
+	case metricDataQuality:
+		out.Excluded = nonNil(evidence.Excluded)
+	}
+	return out
+}
+
+func nonNil[T any](list []T) []T {
+	if list == nil {
+		return []T{}
+	}
+	return list
+}
+
+// viewReport resolves the project of q, checks the viewer's Browse Projects permission on it,
+// and returns the stored report of a preset window or computes a custom one.
+func (s *Server) viewReport(r *http.Request, inv forge.Invocation, q reportQuery) (dora.Report, dora.Evidence, error) {
+	project, err := s.resolveProject(inv.InstallationID, q.Project)
+	if err != nil {
+		return dora.Report{}, dora.Evidence{}, err
+	}
+	if err := s.require(r, inv, access.BrowseProjects, project.ID); err != nil {
+		return dora.Report{}, dora.Evidence{}, err
+	}
+	if q.Custom() {
+		return s.computeReport(inv.InstallationID, project, q.From, q.To, q.TimeZone)
+	}
+	stored, err := s.cfg.Store.Report(inv.InstallationID, project.ID, q.WindowDays)
+	if errors.Is(err, store.ErrNotFound) {
+		return dora.Report{}, dora.Evidence{}, &Error{Status: http.StatusNotFound, Code: CodeNotComputed, Err: err,
+			Message: fmt.Sprintf("no %d-day report of project %s yet: the first recompute has not finished, try again in a few minutes", q.WindowDays, project.Key)}
+	}
+	if err != nil {
+		return dora.Report{}, dora.Evidence{}, err
+	}
+	return stored.Report, stored.Evidence, nil
+}
+
+// resolveProject finds a synced project of the installation by id or key.
+func (s *Server) resolveProject(tenant, ref string) (dora.Project, error) {
+	projects, err := s.cfg.Store.Projects(tenant)
+	if err != nil {
+		return dora.Project{}, err
+	}
+	for _, p := range projects {
+		if p.ID == ref || p.Key == ref {
+			return p, nil
+		}
+	}
+	return dora.Project{}, notFoundf("project %q is not synced for this installation: pick one from /forge/gadget/projects, or wait for the next recompute", ref)
+}
+
+// computeReport computes the report of a custom window from the stored facts. timeZone, when
+// set, overrides the project's time zone.
+func (s *Server) computeReport(tenant string, project dora.Project, from, to dora.Date, timeZone string) (dora.Report, dora.Evidence, error) {
+	data, err := s.cfg.Store.ProjectData(tenant, project.ID)
+	if err != nil {
+		return dora.Report{}, dora.Evidence{}, err
+	}
+	cfg, _, err := s.cfg.Store.Settings(tenant, project.ID)
+	if err != nil {
+		return dora.Report{}, dora.Evidence{}, err
+	}
+	if timeZone != "" {
+		cfg.TimeZone = timeZone
+	}
+	cfg = cfg.WithDefaults(data.SiteTimeZone)
+	if err := cfg.Validate(); err != nil {
+		return dora.Report{}, dora.Evidence{}, invalidf("invalid settings of project %s: %v", project.Key, err)
+	}
+	loc, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		return dora.Report{}, dora.Evidence{}, invalidf("invalid timeZone %q: %v", cfg.TimeZone, err)
+	}
+	report, evidence, err := dora.Compute(data, cfg, dora.Window{From: from, To: to, Location: loc}, s.cfg.Now())
+	if err != nil {
+		return dora.Report{}, dora.Evidence{}, &Error{Status: http.StatusUnprocessableEntity, Code: CodeInvalid, Message: err.Error(), Err: err}
+	}
+	return report, evidence, nil
+}
+
+// invocation returns the request's invocation. The /forge/ routes always have one, because
+// Authenticate or DevIdentity ran first.
+func invocation(r *http.Request) forge.Invocation {
+	inv, _ := forge.FromContext(r.Context())
+	return inv
+}
+
+// require checks permission on projectIDs for the request's viewer and fails closed.
+func (s *Server) require(r *http.Request, inv forge.Invocation, permission string, projectIDs ...string) error {
+	checker, err := s.cfg.NewChecker(inv)
+	if err != nil {
+		return fmt.Errorf("%w: %w", access.ErrUnavailable, err)
+	}
+	return s.cfg.Gate.Require(r.Context(), viewerOf(inv), checker, permission, projectIDs)
+}
+
+// filter returns the projectIDs on which the request's viewer has permission, and fails closed.
+func (s *Server) filter(r *http.Request, inv forge.Invocation, permission string, projectIDs []string) ([]string, error) {
+	if len(projectIDs) == 0 {
+		return nil, nil
+	}
+	checker, err := s.cfg.NewChecker(inv)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", access.ErrUnavailable, err)
+	}
+	return s.cfg.Gate.Filter(r.Context(), viewerOf(inv), checker, permission, projectIDs)
+}
+
+func viewerOf(inv forge.Invocation) access.Viewer {
+	return access.Viewer{Installation: inv.InstallationID, AccountID: inv.AccountID}
+}

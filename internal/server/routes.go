@@ -1,0 +1,48 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// routes mounts every route of the server. This is the only place that lists them.
+func (s *Server) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(RequestID(s.log), AccessLog, Recoverer, Instrument(s.cfg.Metrics), BodyLimit(s.cfg.MaxBodyBytes))
+	r.NotFound(s.handleNotFound())
+	r.MethodNotAllowed(s.handleMethodNotAllowed())
+
+	r.Get("/healthz", s.handleHealthz())
+	r.Get("/readyz", s.handleReadyz())
+	r.Method(http.MethodGet, "/metrics", s.cfg.Metrics.Handler())
+
+	r.Route("/forge", func(r chi.Router) {
+		if s.cfg.Dev {
+			r.Use(DevIdentity(s.cfg.DevViewer))
+		} else {
+			r.Use(Authenticate(s.cfg.Verifier, s.cfg.Metrics))
+		}
+
+		// Called by the gadget through invokeRemote: a viewer is required.
+		r.Group(func(r chi.Router) {
+			r.Use(RequireViewer)
+			r.Get("/gadget/report", s.handleReport())
+			r.Get("/gadget/projects", s.handleProjects())
+			r.Get("/gadget/drilldown", s.handleDrilldown())
+			r.Get("/projects/{projectId}/settings", s.handleGetSettings())
+			r.Put("/projects/{projectId}/settings", s.handlePutSettings())
+		})
+
+		// Called by Forge's scheduler and lifecycle events: no viewer.
+		r.Post("/triggers/recompute", s.handleRecompute())
+		r.Post("/lifecycle/installed", s.handleInstalled())
+		r.Post("/lifecycle/uninstalled", s.handleUninstalled())
+	})
+
+	if s.cfg.Dev {
+		r.With(DevIdentity(s.cfg.DevViewer)).Get("/api/report", s.handleDevReport())
+		r.Get("/*", s.handleAssets())
+	}
+	return r
+}
