@@ -97,7 +97,7 @@ type emulatedSite struct {
 	client *jira.Client
 }
 
-func startEmulator(t *testing.T, site *jiraemu.Site, now func() time.Time) *emulatedSite {
+func startEmulator(t testing.TB, site *jiraemu.Site, now func() time.Time) *emulatedSite {
 	t.Helper()
 	emu := jiraemu.New(site, jiraemu.EmulatorOptions{
 		Users: []jiraemu.User{{AccountID: testAccountID, Email: testEmail, APIToken: testAPIToken}},

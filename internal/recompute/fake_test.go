@@ -173,7 +173,7 @@ func (f *fakeSource) FetchIssues(_ context.Context, jql string, progress func(fe
 }
 
 // openStore opens a store in a temporary folder and checks its consistency at cleanup.
-func openStore(t *testing.T) *store.Store {
+func openStore(t testing.TB) *store.Store {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "metrics.db"), store.Options{Logger: quietLogger})
 	require.NoError(t, err)
