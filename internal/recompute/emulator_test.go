@@ -202,8 +202,8 @@ func TestStoreFileHoldsNoPersonalData(t *testing.T) {
 
 // personalStrings collects, by kind, the strings of the sample site that the store must not
 // keep: issue summaries and every displayName, accountId and emailAddress in issues and
-// changelogs. Invisible characters are trimmed from summaries so that a match on the visible
-// text counts too; values shorter than 4 bytes are skipped, as they match by chance.
+// changelogs. Invisible characters are trimmed from summaries, so a match on the visible text
+// counts too. Values shorter than 4 bytes are skipped because they match by chance.
 func personalStrings(t *testing.T, dir string) map[string][]string {
 	t.Helper()
 	found := map[string][]string{}

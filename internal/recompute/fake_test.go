@@ -22,7 +22,7 @@ import (
 
 var quietLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// fakeSource is an in-memory Jira site. It answers `project = ID` and
+// fakeSource is an in-memory Jira site. It runs the JQL `project = ID` and
 // `project = ID AND updated >= "yyyy/MM/dd HH:mm"` (read in timeZone) and records every JQL.
 type fakeSource struct {
 	mu       sync.Mutex

@@ -1,9 +1,9 @@
 // Package recompute syncs the facts of every Jira project an installation can browse into the
 // store and replaces the stored reports of the standard windows.
 //
-// A run reads Jira in full the first time and incrementally afterwards: issues updated since the
-// last cursor (minus an overlap), an id-only search that finds deleted and moved issues, and the
-// versions, statuses and issue types, which are small and read every time. All reports of a
+// A run reads a project in full the first time. Later runs read the issues updated since the
+// last cursor (minus an overlap) and run an id-only search that finds deleted and moved issues.
+// Versions, statuses and issue types are small, so every run reads them. All reports of a
 // project are then computed and written together with its facts in one store transaction, so a
 // failed or killed run leaves the previous reports in place.
 //
@@ -135,9 +135,9 @@ func (r *Recomputer) Run(ctx context.Context, tenant string, src Source) error {
 	return f.err
 }
 
-// DeleteTenant removes everything stored for tenant, as an uninstall requires. A sync of
-// tenant in progress is cancelled and waited for first, so it cannot write the data back;
-// triggers that arrive during the deletion join it and do nothing.
+// DeleteTenant removes everything stored for tenant, as an uninstall requires. It first
+// cancels a sync of tenant in progress and waits for it, so the sync cannot write the data
+// back. Triggers that arrive during the deletion join it and do nothing.
 func (r *Recomputer) DeleteTenant(ctx context.Context, tenant string) error {
 	for {
 		f, leader := r.begin(tenant)

@@ -20,10 +20,10 @@ type StoredReport struct {
 	Evidence dora.Evidence `json:"evidence"`
 }
 
-// SyncState is what the recompute pipeline remembers about a project between runs.
+// SyncState is the state the recompute pipeline keeps about a project between runs.
 type SyncState struct {
-	// Cursor is the instant the last successful fetch started; the next incremental fetch asks
-	// for issues updated at or after it, minus an overlap. Zero means no sync has completed.
+	// Cursor is the instant the last successful fetch started. The next incremental fetch
+	// requests the issues updated at or after it, minus an overlap. Zero means no sync has completed.
 	Cursor time.Time `json:"cursor,omitzero"`
 	// SiteTimeZone is the site's default time zone (IANA name) seen at the last sync.
 	SiteTimeZone string `json:"siteTimeZone,omitempty"`
