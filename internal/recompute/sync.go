@@ -176,7 +176,17 @@ func (ps projectSync) refreshStale(now time.Time) error {
 // fetchAll reads every issue of the project with its complete history.
 func (ps projectSync) fetchAll(ctx context.Context) ([]dora.Issue, error) {
 	jql := "project = " + ps.project.ID
+	// The client reports after every page of 100 issues; log each tenth of the total and the end.
+	lastTenth := -1
 	fetched, err := ps.src.FetchIssues(ctx, jql, func(n, total int) {
+		tenth := 10
+		if total > 0 && n < total {
+			tenth = n * 10 / total
+		}
+		if tenth == lastTenth {
+			return
+		}
+		lastTenth = tenth
 		ps.log.Info("project sync progress", "fetched", n, "total", total)
 	})
 	if err != nil {
