@@ -3,7 +3,7 @@
 // endpoints, and in development mode the gadget page and /api/report.
 //
 // Every /forge/ request is authenticated first: in Forge mode by its invocation token, in
-// development mode as the configured viewer. Every route that returns project data then asks
+// development mode as the configured viewer. Every route that returns project data then calls
 // the permission gate, which checks the viewer's Jira permission and fails closed. Handlers read
 // precomputed data from the store and never call Jira for metrics.
 //

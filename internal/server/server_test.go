@@ -71,7 +71,9 @@ func TestForgeRoutesRejectInvalidTokens(t *testing.T) {
 			return signed
 		}},
 		{"unknown kid", func(t *testing.T) string { return f.issuer.SignWithKID(t, valid(), "rotated-away") }},
-		{"expired", func(t *testing.T) string { return f.issuer.Sign(t, with("exp", f.clock.Now().Add(-time.Minute).Unix())) }},
+		{"expired", func(t *testing.T) string {
+			return f.issuer.Sign(t, with("exp", f.clock.Now().Add(-time.Minute).Unix()))
+		}},
 		{"not yet valid", func(t *testing.T) string { return f.issuer.Sign(t, with("nbf", f.clock.Now().Add(time.Minute).Unix())) }},
 		{"wrong aud", func(t *testing.T) string { return f.issuer.Sign(t, with("aud", "ari:cloud:ecosystem::app/other")) }},
 		{"wrong iss", func(t *testing.T) string { return f.issuer.Sign(t, with("iss", "someone-else")) }},
