@@ -167,7 +167,11 @@ func projectKey(p int) string {
 func (g *generator) issue(project jirajson.Project, i int, loc *time.Location, start time.Time, versions []genVersion) *IssueRecord {
 	id := strconv.Itoa(g.nextIssueID)
 	g.nextIssueID++
+	long := g.opts.LongHistoryEvery > 0 && i%g.opts.LongHistoryEvery == g.opts.LongHistoryEvery-1
 	span := g.opts.Now.Sub(start)
+	if long {
+		span /= 2 // room for the long history before Now
+	}
 	created := start.Add(time.Duration(g.rng.Int64N(int64(span)))).In(loc).Truncate(time.Millisecond)
 
 	typeID := GenTypeStory
@@ -208,7 +212,6 @@ func (g *generator) issue(project jirajson.Project, i int, loc *time.Location, s
 		return true
 	}
 
-	long := g.opts.LongHistoryEvery > 0 && i%g.opts.LongHistoryEvery == g.opts.LongHistoryEvery-1
 	if step(GenStatusInProgress, 24*5) {
 		if long {
 			for k := 60 + g.rng.IntN(61); k > 0; k-- {

@@ -241,11 +241,10 @@ func (p *jqlParser) parseUnary() (matcher, error) {
 }
 
 func (p *jqlParser) parseClause() (matcher, error) {
-	t := p.next()
-	if t.kind != tokWord && t.kind != tokString {
-		p.pos--
+	if k := p.peek().kind; k != tokWord && k != tokString {
 		return nil, p.unexpected("a field name")
 	}
+	t := p.next()
 	field, err := p.field(t.text)
 	if err != nil {
 		return nil, err
@@ -287,12 +286,10 @@ func (p *jqlParser) parseClause() (matcher, error) {
 		return m, nil
 	case p.peek().kind == tokOp:
 		op := p.next().text
-		v := p.next()
-		if v.kind != tokWord && v.kind != tokString {
-			p.pos--
+		if k := p.peek().kind; k != tokWord && k != tokString {
 			return nil, p.unexpected("a value")
 		}
-		return field.compare(op, v.text)
+		return field.compare(op, p.next().text)
 	}
 	return nil, p.unexpected("an operator")
 }
@@ -304,19 +301,17 @@ func (p *jqlParser) parseList() ([]string, error) {
 	p.next()
 	var values []string
 	for {
-		v := p.next()
-		if v.kind != tokWord && v.kind != tokString {
-			p.pos--
+		if k := p.peek().kind; k != tokWord && k != tokString {
 			return nil, p.unexpected("a value")
 		}
-		values = append(values, v.text)
-		switch p.next().kind {
+		values = append(values, p.next().text)
+		switch p.peek().kind {
 		case tokComma:
-			continue
+			p.next()
 		case tokRParen:
+			p.next()
 			return values, nil
 		default:
-			p.pos--
 			return nil, p.unexpected("',' or ')'")
 		}
 	}
@@ -325,11 +320,10 @@ func (p *jqlParser) parseList() ([]string, error) {
 func (p *jqlParser) parseOrder() ([]orderKey, error) {
 	var keys []orderKey
 	for {
-		t := p.next()
-		if t.kind != tokWord {
-			p.pos--
+		if p.peek().kind != tokWord {
 			return nil, p.unexpected("a field to order by")
 		}
+		t := p.next()
 		name := strings.ToLower(t.text)
 		if _, ok := orderFields[name]; !ok {
 			return nil, jqlErrorf("Not able to sort using field '%s'.", t.text)
