@@ -91,10 +91,14 @@ func classify(data ProjectData, cfg Config, loc *time.Location) *project {
 		noteStatus(issue.StatusID)
 		var lastDone, firstDeployed time.Time
 		for _, tr := range issue.Transitions {
-			noteStatus(tr.From)
-			noteStatus(tr.To)
 			from, fromKnown := p.category(tr.From)
 			to, toKnown := p.category(tr.To)
+			if !fromKnown && tr.From != "" {
+				unknown[tr.From] = true
+			}
+			if !toKnown && tr.To != "" {
+				unknown[tr.To] = true
+			}
 			if toKnown && to == CategoryIndeterminate && facts.inProgressAt.IsZero() {
 				facts.inProgressAt = tr.At
 			}
