@@ -37,13 +37,24 @@ type browser struct {
 	t        *testing.T
 	ctx      context.Context
 	shotsDir string
+	events   *browserEvents
+}
 
+// browserEvents is what the page did, shared by a browser and its copies for subtests.
+type browserEvents struct {
 	mu       sync.Mutex
 	requests []string
 	problems []string
 	// expectedErrors are patterns of console entries a test provokes on purpose, such as the
 	// "Failed to load resource" line Chromium prints for a 403 response.
 	expectedErrors []*regexp.Regexp
+}
+
+// forTest returns the same browser reporting failures to t, for use inside t.Run.
+func (b *browser) forTest(t *testing.T) *browser {
+	copied := *b
+	copied.t = t
+	return &copied
 }
 
 // chromiumPath returns the Chromium binary to drive: $CHROMIUM, else chromium on PATH.
@@ -104,7 +115,7 @@ func newBrowser(t *testing.T) *browser {
 		cancelAlloc()
 	})
 
-	b := &browser{t: t, ctx: ctx, shotsDir: screenshotDir(t)}
+	b := &browser{t: t, ctx: ctx, shotsDir: screenshotDir(t), events: &browserEvents{}}
 	require.NoError(t, chromedp.Do(ctx), "start chromium at %s", exe)
 	require.NoError(t, chromedp.Listen(ctx, b.record), "listen to the browser's events")
 	_, err := chromedp.Call(ctx, network.Enable, network.EnableParams{})
@@ -132,68 +143,82 @@ func screenshotDir(t *testing.T) string {
 
 // record runs on Chromium's event goroutine: it only stores what it sees.
 func (b *browser) record(event any) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	switch e := event.(type) {
+	e := b.events
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch ev := event.(type) {
 	case *network.EventRequestWillBeSent:
-		b.requests = append(b.requests, e.Request.URL)
+		e.requests = append(e.requests, ev.Request.URL)
 	case *network.EventLoadingFailed:
-		if e.BlockedReason != "" {
-			b.problems = append(b.problems, fmt.Sprintf("request blocked (%s): %s", e.BlockedReason, e.ErrorText))
+		if ev.BlockedReason != "" {
+			e.problem(fmt.Sprintf("request blocked (%s): %s", ev.BlockedReason, ev.ErrorText))
 		}
 	case *cdplog.EventEntryAdded:
-		if e.Entry.Level == cdplog.EntryLevelError || e.Entry.Source == cdplog.EntrySourceSecurity {
-			b.problem(fmt.Sprintf("log %s %s: %s %s", e.Entry.Source, e.Entry.Level, e.Entry.Text, e.Entry.URL))
+		if ev.Entry.Level == cdplog.EntryLevelError || ev.Entry.Source == cdplog.EntrySourceSecurity {
+			e.problem(fmt.Sprintf("log %s %s: %s %s", ev.Entry.Source, ev.Entry.Level, ev.Entry.Text, ev.Entry.URL))
 		}
 	case *runtime.EventConsoleAPICalled:
-		if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeAssert {
+		if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
 			var parts []string
-			for _, arg := range e.Args {
+			for _, arg := range ev.Args {
 				parts = append(parts, string(arg.Value)+arg.Description)
 			}
-			b.problem("console." + string(e.Type) + ": " + strings.Join(parts, " "))
+			e.problem("console." + string(ev.Type) + ": " + strings.Join(parts, " "))
 		}
 	case *runtime.EventExceptionThrown:
-		details := e.ExceptionDetails
+		details := ev.ExceptionDetails
 		text := details.Text
 		if details.Exception != nil {
 			text += " " + details.Exception.Description
 		}
-		b.problem(fmt.Sprintf("uncaught exception at %s:%d: %s", details.URL, details.LineNumber, text))
+		e.problem(fmt.Sprintf("uncaught exception at %s:%d: %s", details.URL, details.LineNumber, text))
 	}
 }
 
-func (b *browser) problem(text string) {
-	for _, pattern := range b.expectedErrors {
+// problem stores a problem unless a test expects it. The caller holds e.mu.
+func (e *browserEvents) problem(text string) {
+	for _, pattern := range e.expectedErrors {
 		if pattern.MatchString(text) {
 			return
 		}
 	}
-	b.problems = append(b.problems, text)
+	e.problems = append(e.problems, text)
+}
+
+// takeProblems returns the problems recorded so far and forgets them.
+func (b *browser) takeProblems() []string {
+	e := b.events
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	problems := e.problems
+	e.problems = nil
+	return problems
 }
 
 // expectConsoleError accepts console entries that match pattern, for errors a test provokes.
 func (b *browser) expectConsoleError(pattern string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.expectedErrors = append(b.expectedErrors, regexp.MustCompile(pattern))
+	e := b.events
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.expectedErrors = append(e.expectedErrors, regexp.MustCompile(pattern))
 }
 
 // checkClean fails the test when the page sent a request off the loopback address or logged an
 // error or a content security policy violation.
 func (b *browser) checkClean() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	b.t.Helper()
-	if len(b.requests) == 0 {
+	e := b.events
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.requests) == 0 {
 		b.t.Error("the browser sent no request at all: the network events were not recorded")
 	}
-	for _, raw := range b.requests {
+	for _, raw := range e.requests {
 		if !loopbackURL(raw) {
 			b.t.Errorf("request left 127.0.0.1: %s", raw)
 		}
 	}
-	for _, p := range b.problems {
+	for _, p := range e.problems {
 		b.t.Errorf("browser problem: %s", p)
 	}
 }

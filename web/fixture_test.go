@@ -48,6 +48,7 @@ func newFixtureSite(t *testing.T) *fixtureSite {
 	mux.HandleFunc("GET /forge/gadget/drilldown", site.handleDrilldown)
 	mux.HandleFunc("GET /forge/projects/{projectId}/settings", site.handleGetSettings)
 	mux.HandleFunc("PUT /forge/projects/{projectId}/settings", site.handlePutSettings)
+	mux.HandleFunc("GET /violation.html", handleViolation)
 	// httptest listens on 127.0.0.1 unless told otherwise.
 	site.server = httptest.NewServer(mux)
 	t.Cleanup(func() {
@@ -295,4 +296,12 @@ func fixtureEvidence() dora.Evidence {
 			{Key: "EE-24", Reason: "startedAtCreated"},
 		},
 	}
+}
+
+// handleViolation serves a page that breaks the Custom UI policy with an inline script, so a test
+// can check that the browser checks report it.
+func handleViolation(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Security-Policy", web.ContentSecurityPolicy)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write([]byte(`<!doctype html><html><head><link rel="icon" href="data:,"></head><body><p>policy check</p><script>document.title = "inline";</script></body></html>`))
 }

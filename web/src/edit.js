@@ -346,6 +346,6 @@ function regexProblem(pattern) {
     new RegExp(withoutFlags);
     return '';
   } catch (err) {
-    return err.message.replace(/^Invalid regular expression: /, '');
+    return err.message.replace(/^Invalid regular expression: (\/.*\/[a-z]*: )?/, '');
   }
 }

@@ -2,7 +2,7 @@
 // from the previous window, weekly chart, data-quality notes and drill-down.
 import { ApiError, metricIds } from './api.js';
 import { weeklyChart } from './chart.js';
-import { h } from './dom.js';
+import { h, svg } from './dom.js';
 import {
   addDays, daysBetween, formatAge, formatDeployedAt, formatHours, formatInstant, formatWindow, localDate, weekStart,
 } from './format.js';
@@ -193,20 +193,30 @@ function errorView(state, actions) {
   const error = state.error;
   if (error.forbidden) {
     return h('section', { class: 'state state-forbidden', 'data-state': 'forbidden', role: 'alert' },
-      h('span', { class: 'state-icon', 'aria-hidden': 'true', text: '🔒' }),
+      stateIcon('lock'),
       h('h2', { class: 'state-title', text: 'You can\'t see metrics for this project' }),
       h('p', { text: 'Your Jira account needs the Browse Projects permission on the project. Ask a Jira administrator for access, or pick a project you can browse in the gadget settings.' }),
       h('p', { class: 'state-detail', text: error.message }));
   }
   const notFound = error.status === 404;
   return h('section', { class: 'state state-error', 'data-state': 'error', role: 'alert' },
-    h('span', { class: 'state-icon', 'aria-hidden': 'true', text: '⚠' }),
+    stateIcon('warning'),
     h('h2', { class: 'state-title', text: notFound ? 'No metrics for this project yet' : 'The metrics could not be loaded' }),
     h('p', { class: 'state-detail', text: error.message }),
     h('p', { text: notFound
       ? 'The first computation may still be running. Try again in a few minutes.'
       : 'This is usually temporary. Try again, and if it keeps failing, tell your Jira administrator.' }),
     h('button', { type: 'button', class: 'button', id: 'retry', onclick: actions.retry, text: 'Try again' }));
+}
+
+// Draws a state's icon as inline SVG, because emoji depend on the viewer's fonts.
+function stateIcon(kind) {
+  const paths = {
+    lock: 'M7 10V7a5 5 0 0 1 10 0v3h1a1 1 0 0 1 1 1v9a1 1 0 0 1-1 1H6a1 1 0 0 1-1-1v-9a1 1 0 0 1 1-1h1zm2 0h6V7a3 3 0 0 0-6 0v3zm3 3a1.5 1.5 0 0 0-1 2.6V18h2v-2.4a1.5 1.5 0 0 0-1-2.6z',
+    warning: 'M12 2.5 1.5 21h21L12 2.5zm-1 7h2v6h-2v-6zm0 8h2v2h-2v-2z',
+  };
+  return svg('svg', { class: `state-icon state-icon-${kind}`, viewBox: '0 0 24 24', width: 32, height: 32, 'aria-hidden': 'true', focusable: 'false' },
+    svg('path', { d: paths[kind], 'fill-rule': 'evenodd' }));
 }
 
 function reportView(state, actions, adapter) {

@@ -1,0 +1,160 @@
+package web_test
+
+import (
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestEditViewSavesConfiguration(t *testing.T) {
+	site := newFixtureSite(t)
+	b := newBrowser(t)
+	checkEditView(t, b, site.URL(), fixtureProjectEE)
+
+	t.Run("settings change without permission", func(t *testing.T) {
+		b := b.forTest(t)
+		site.mu.Lock()
+		site.denySettings = true
+		site.mu.Unlock()
+		b.expectConsoleError(`status of 403`)
+		b.do("save the project settings without permission",
+			chromedp.Navigate(site.URL()+"/?view=edit"),
+			chromedp.WaitVisible(chromedp.CSS(`#settings-controls`)),
+			chromedp.Click(chromedp.CSS(`#save-settings`)),
+			chromedp.WaitVisible(chromedp.CSS(`#settings-error`)),
+		)
+		message := evaluate[string](b, "read the settings error", `document.querySelector('#settings-error').textContent`)
+		assert.Contains(t, message, "Administer Projects", "the message names the missing permission")
+		b.screenshot("09-settings-forbidden")
+	})
+}
+
+// checkEditView walks through the edit view as a person would: the unconfigured gadget, the
+// validation messages, saving the gadget's choices and the project settings, and a reload that
+// shows them again.
+func checkEditView(t *testing.T, b *browser, base, projectID string) {
+	t.Helper()
+	b.do("open the unconfigured gadget",
+		chromedp.Navigate(base+"/"),
+		chromedp.Evaluate[chromedp.Void](`localStorage.clear()`),
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS(`[data-state="unconfigured"]`)),
+	)
+	b.screenshot("01-unconfigured")
+
+	b.do("open the edit view",
+		chromedp.Click(chromedp.CSS(`#configure`)),
+		chromedp.WaitVisible(chromedp.CSS(`#project-`+projectID)),
+	)
+	b.screenshot("02-edit-empty")
+
+	b.do("save with no project",
+		chromedp.Click(chromedp.CSS(`#save`)),
+		chromedp.WaitVisible(chromedp.CSS(`#error-summary`)),
+	)
+	summary := evaluate[string](b, "read the error summary", `document.querySelector('#error-summary').textContent`)
+	assert.Contains(t, summary, "Choose at least one project.", "missing project")
+	focused := evaluate[string](b, "read the focused element", `document.activeElement.id`)
+	assert.Equal(t, "error-summary", focused, "focus moves to the error summary")
+	b.screenshot("03-edit-no-project")
+
+	b.do("enter dates in the wrong order",
+		chromedp.Click(chromedp.CSS(`#project-`+projectID)),
+		chromedp.SetValue(chromedp.CSS(`#window`), "custom"),
+		chromedp.WaitVisible(chromedp.CSS(`#first-day`)),
+		chromedp.SetValue(chromedp.CSS(`#first-day`), "2020-07-31"),
+		chromedp.SetValue(chromedp.CSS(`#last-day`), "2020-06-01"),
+		chromedp.Click(chromedp.CSS(`#save`)),
+		chromedp.WaitVisible(chromedp.CSS(`#last-day-error`)),
+	)
+	dateError := evaluate[string](b, "read the date error", `document.querySelector('#last-day-error').textContent`)
+	assert.Contains(t, dateError, "is before the first day", "dates in the wrong order")
+	invalid := evaluate[string](b, "read aria-invalid", `document.querySelector('#last-day').getAttribute('aria-invalid')`)
+	assert.Equal(t, "true", invalid, "the bad field is marked for screen readers")
+	b.screenshot("04-edit-bad-dates")
+
+	b.do("save a valid configuration",
+		chromedp.SetValue(chromedp.CSS(`#first-day`), "2020-06-01"),
+		chromedp.SetValue(chromedp.CSS(`#last-day`), "2020-07-31"),
+		chromedp.SetValue(chromedp.CSS(`#metric`), "leadTimeForChanges"),
+		chromedp.Click(chromedp.CSS(`#save`)),
+		chromedp.WaitVisible(chromedp.CSS(`#metric-panel[data-metric="leadTimeForChanges"]`)),
+	)
+	windowText := evaluate[string](b, "read the window", `document.querySelector('#window-text').textContent`)
+	assert.Contains(t, windowText, "1 Jun – 31 Jul 2020", "the gadget shows the saved window")
+	b.screenshot("05-saved-gadget")
+
+	b.do("reopen the edit view after a reload",
+		chromedp.Navigate(base+"/?view=edit"),
+		chromedp.WaitVisible(chromedp.CSS(`#project-`+projectID)),
+		chromedp.WaitVisible(chromedp.CSS(`#settings-controls`)),
+	)
+	type shownForm struct {
+		Checked  bool   `json:"checked"`
+		Window   string `json:"window"`
+		FirstDay string `json:"firstDay"`
+		LastDay  string `json:"lastDay"`
+		Metric   string `json:"metric"`
+	}
+	form := evaluate[shownForm](b, "read the edit form", `({
+  checked: document.querySelector('#project-`+projectID+`').checked,
+  window: document.querySelector('#window').value,
+  firstDay: document.querySelector('#first-day').value,
+  lastDay: document.querySelector('#last-day').value,
+  metric: document.querySelector('#metric').value,
+})`)
+	assert.True(t, form.Checked, "project stays chosen")
+	assert.Equal(t, "custom", form.Window, "window kind")
+	assert.Equal(t, "2020-06-01", form.FirstDay, "first day")
+	assert.Equal(t, "2020-07-31", form.LastDay, "last day, included")
+	assert.Equal(t, "leadTimeForChanges", form.Metric, "metric shown first")
+	b.screenshot("06-edit-reloaded")
+
+	b.do("choose the status source without statuses and a bad pattern",
+		chromedp.Click(chromedp.CSS(`#source-status`)),
+		chromedp.SetValue(chromedp.CSS(`#rework-pattern`), "hotfix-(["),
+		chromedp.Click(chromedp.CSS(`#save-settings`)),
+		chromedp.WaitVisible(chromedp.CSS(`#deployed-statuses-error`)),
+	)
+	statusesError := evaluate[string](b, "read the statuses error", `document.querySelector('#deployed-statuses-error').textContent`)
+	assert.Contains(t, statusesError, "Enter at least one status id", "missing deployed statuses")
+	patternError := evaluate[string](b, "read the pattern error", `document.querySelector('#rework-pattern-error').textContent`)
+	assert.Contains(t, patternError, `"hotfix-(["`, "the message quotes the bad pattern")
+	assert.Contains(t, patternError, "Fix it or leave the field empty", "the message says what to do")
+	b.screenshot("07-settings-invalid")
+
+	b.do("save valid project settings",
+		chromedp.SetValue(chromedp.CSS(`#deployed-statuses`), "10001, 3"),
+		chromedp.SetValue(chromedp.CSS(`#incident-types`), "Bug, Incident"),
+		chromedp.SetValue(chromedp.CSS(`#rework-pattern`), "(?i)hotfix"),
+		chromedp.Click(chromedp.CSS(`#start-created`)),
+		chromedp.Click(chromedp.CSS(`#save-settings`)),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#settings-status').textContent.startsWith('Project settings saved')`),
+	)
+	b.do("reload the edit view",
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS(`#settings-controls`)),
+	)
+	type shownSettings struct {
+		Status    bool   `json:"status"`
+		Statuses  string `json:"statuses"`
+		Incidents string `json:"incidents"`
+		Created   bool   `json:"created"`
+		Pattern   string `json:"pattern"`
+	}
+	settings := evaluate[shownSettings](b, "read the project settings", `({
+  status: document.querySelector('#source-status').checked,
+  statuses: document.querySelector('#deployed-statuses').value,
+  incidents: document.querySelector('#incident-types').value,
+  created: document.querySelector('#start-created').checked,
+  pattern: document.querySelector('#rework-pattern').value,
+})`)
+	require.True(t, settings.Status, "deployment source stays status")
+	assert.Equal(t, "10001, 3", settings.Statuses, "deployed statuses")
+	assert.Equal(t, "Bug, Incident", settings.Incidents, "incident types")
+	assert.True(t, settings.Created, "lead time starts at creation")
+	assert.Equal(t, "(?i)hotfix", settings.Pattern, "rework pattern")
+	b.screenshot("08-settings-saved")
+}
