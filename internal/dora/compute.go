@@ -17,9 +17,9 @@ const (
 
 // Compute returns the report of one project for window w, and the evidence behind its numbers.
 //
-// cfg is completed with WithDefaults(data.SiteTimeZone) and validated first. The window's
-// Location, when set, is the time zone of every calendar day and week and overrides
-// cfg.TimeZone; when nil, the configured time zone is used. now is the report's ComputedAt and
+// cfg is completed with WithDefaults(data.SiteTimeZone) and validated first. When the window's
+// Location is set, it is the time zone of every calendar day and week, and it overrides
+// cfg.TimeZone. When it is nil, the configured time zone is used. now is the report's ComputedAt and
 // the instant at which the age of open incidents is measured when the window ends later.
 // Compute does no I/O, does not modify data, and is safe to call concurrently.
 func Compute(data ProjectData, cfg Config, w Window, now time.Time) (Report, Evidence, error) {

@@ -40,11 +40,13 @@ func (c Config) WithDefaults(siteTZ string) Config {
 // values it allows. Empty settings are valid because they mean the default.
 func (c Config) Validate() error {
 	var errs []error
+
 	if c.TimeZone != "" {
 		if _, err := time.LoadLocation(c.TimeZone); err != nil {
 			errs = append(errs, fmt.Errorf("invalid timeZone %q: use an IANA time zone name such as Europe/Berlin or UTC", c.TimeZone))
 		}
 	}
+
 	switch c.DeploymentSource {
 	case "", SourceVersions:
 	case SourceStatus:
@@ -66,6 +68,7 @@ func (c Config) Validate() error {
 			break
 		}
 	}
+
 	switch c.LeadTimeStart {
 	case "", StartFirstInProgress, StartCreated:
 	default:
@@ -76,10 +79,12 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("invalid recoveryStart %q: use %q or %q", c.RecoveryStart, StartCreated, StartDeployment))
 	}
+
 	if c.ReworkVersionPattern != "" {
 		if _, err := regexp.Compile(c.ReworkVersionPattern); err != nil {
 			errs = append(errs, fmt.Errorf("invalid reworkVersionPattern %q: %v", c.ReworkVersionPattern, err))
 		}
 	}
+
 	return errors.Join(errs...)
 }

@@ -13,8 +13,8 @@ type generatedSize struct {
 
 // generateProject returns a synthetic project with the given size, spread over three years
 // from 2020-01-01 UTC. The same rng seed gives the same project. About 15% of the issues are
-// bugs, 5% sub-tasks and 1% epics; 90% of the versions are released, of which 2% have no
-// release date; a few transitions go to a status id missing from the status list.
+// bugs, 5% sub-tasks and 1% epics. About 90% of the versions are released, and 2% of those
+// have no release date. About 1% of the transitions go to a status id missing from the list.
 func generateProject(rng *rand.Rand, size generatedSize) ProjectData {
 	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	span := 3 * 365 * 24 * time.Hour

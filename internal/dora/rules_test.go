@@ -165,8 +165,8 @@ func TestChangeExclusions(t *testing.T) {
 }
 
 func TestStatusesMatchedByID(t *testing.T) {
-	// A status list that renamed nothing but recategorised id 50: the engine reads only the
-	// category of the id, whatever the issue's history called it at the time.
+	// Statuses 50 and 60 exist only in this test's status list. The engine finds their
+	// categories by id, so the names an issue's history used for them do not matter.
 	versions := []Version{released(t, "v1", "1.0", "2020-06-10")}
 	issue := Issue{
 		ID: "id-T-1", Key: "T-1", TypeID: typeStory, Created: ts(t, "2020-06-01T00:00:00Z"), StatusID: "60",

@@ -113,9 +113,10 @@ func (s *Site) Project(key string) (jirajson.Project, error) {
 	return jirajson.Project{}, fmt.Errorf("%w %q: the snapshot in %s has projects %s", ErrUnknownProject, key, s.Dir, strings.Join(s.ProjectKeys(), ", "))
 }
 
-// ProjectData returns the engine's input for the project with the given key: its versions and
-// issues (with changelogs/ID.json winning over embedded histories), the site's status categories
-// (global statuses plus those scoped to this project) and issue types, and the site time zone.
+// ProjectData returns the engine's input for the project with the given key. It holds the
+// project's versions and issues, whose history comes from changelogs/ID.json when that file
+// exists. It also holds the categories of the global statuses and of the statuses scoped to
+// this project, the site's issue types and the site time zone.
 func (s *Site) ProjectData(key string) (dora.ProjectData, error) {
 	project, err := s.Project(key)
 	if err != nil {
