@@ -34,6 +34,17 @@ lint:
 clean:
 	rm -rf bin
 
+# Rebuilds the gadget page into web/dist from web/src; commit web/dist with the sources.
+.PHONY: web web-check
+web:
+	npm ci --prefix web --no-audit --no-fund
+	npm run --prefix web build
+
+# Fails when web/dist does not match a fresh build of web/src.
+web-check:
+	npm ci --prefix web --no-audit --no-fund
+	npm run --prefix web check
+
 # Validates manifest.yml with Atlassian's @forge/manifest; needs the built gadget page (web/dist).
 .PHONY: manifest-check
 manifest-check:
