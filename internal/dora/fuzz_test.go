@@ -1,6 +1,7 @@
 package dora
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -111,4 +112,36 @@ func checkReportInvariants(t *testing.T, r Report, w Window) {
 	if r.DeploymentFrequency.DeploymentDays > r.DeploymentFrequency.Count {
 		t.Errorf("%d deployment days for %d deployments", r.DeploymentFrequency.DeploymentDays, r.DeploymentFrequency.Count)
 	}
+}
+
+// FuzzConfig decodes arbitrary JSON as a Config, the way a config file or a settings request
+// arrives. A config that Validate accepts must compute without error (incidentJql aside,
+// since it needs JQL matches), and a Level must decode only from its four names or null.
+// Run it with go test -run '^$' -fuzz '^FuzzConfig$' -fuzztime 30s ./internal/dora
+func FuzzConfig(f *testing.F) {
+	f.Add([]byte(`{"timeZone":"Asia/Shanghai","deploymentSource":"status","deployedStatuses":["6"],"incidentTypes":["Bug","10004"],` +
+		`"leadTimeStart":"created","recoveryStart":"deployment","reworkVersionPattern":"(?i)hotfix","includeSubtasks":true,"includeEpics":true}`))
+	f.Add([]byte(`{"deploymentSource":"jenkins","reworkVersionPattern":"("}`))
+	f.Add([]byte(`{"timeZone":"Local"}`))
+	f.Add([]byte(`"low"`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var level Level
+		if err := json.Unmarshal(data, &level); err == nil {
+			switch level {
+			case "", LevelElite, LevelHigh, LevelMedium, LevelLow:
+			default:
+				t.Fatalf("decoded level %q", level)
+			}
+		}
+
+		var cfg Config
+		if err := json.Unmarshal(data, &cfg); err != nil || cfg.Validate() != nil || cfg.IncidentJQL != "" {
+			return
+		}
+		project := generateProject(rand.New(rand.NewPCG(1, 2)), generatedSize{issues: 30, transitionsPerIssue: 5, versions: 10})
+		w := Window{From: Date{Year: 2020, Month: 1, Day: 1}, To: Date{Year: 2021, Month: 1, Day: 1}}
+		if _, _, err := Compute(project, cfg, w, time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+			t.Fatalf("Compute rejected a config that Validate accepted: %v", err)
+		}
+	})
 }
