@@ -1,8 +1,10 @@
 package jira_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
@@ -422,4 +424,69 @@ func TestErrorMessagesNameTheCall(t *testing.T) {
 	assert.Equal(t, 404, apiErr.Status)
 	assert.Equal(t, fmt.Sprintf("list versions of project NOPE from 0: jira GET /rest/api/3/project/NOPE/version: status 404: No project could be found with key or id 'NOPE'."), err.Error())
 	_ = dora.Project{}
+}
+
+func TestFetchIssuesDeduplicatesMovedIssues(t *testing.T) {
+	site := jiraemu.Generate(jiraemu.GenerateOptions{Seed: 14, IssuesPerProject: 150})
+	emu, client := startEmulator(t, site, jira.Options{})
+	pages := 0
+	var moved string
+
+	issues, err := client.FetchIssues(t.Context(), "project = GA ORDER BY updated ASC", func(fetched, total int) {
+		pages++
+		if pages == 1 {
+			// The oldest-updated issue changes now, so it sorts last and the second page repeats it.
+			page, err := client.SearchIssueIDs(t.Context(), "project = GA ORDER BY updated ASC")
+			require.NoError(t, err)
+			moved = page[0]
+			require.NoError(t, emu.UpdateIssue(moved, func(*jiraemu.IssueRecord) {}))
+		}
+	})
+	require.NoError(t, err)
+
+	seen := map[string]int{}
+	for _, issue := range issues {
+		seen[issue.ID]++
+	}
+	assert.Equal(t, len(seen), len(issues), "no issue appears twice")
+	assert.Equal(t, 1, seen[moved])
+	assert.Equal(t, 2, emu.Count("/rest/api/3/search/jql")-1, "two search pages besides the probe")
+}
+
+func TestFetchIssuesFailsOnHistoryError(t *testing.T) {
+	site := jiraemu.Generate(jiraemu.GenerateOptions{Seed: 15, IssuesPerProject: 2500, LongHistoryEvery: -1})
+	emu, _ := startEmulator(t, site, jira.Options{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/rest/api/3/changelog/bulkfetch" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(400)
+			_, _ = w.Write([]byte(`{"errorMessages":["Bulk changelog is switched off."],"errors":{}}`))
+			return
+		}
+		emu.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	client, err := jira.NewBasic(srv.URL, testEmail, testToken, jira.Options{})
+	require.NoError(t, err)
+
+	_, err = client.FetchIssues(t.Context(), "project = GA", nil)
+
+	assert.ErrorIs(t, err, jira.ErrBadRequest)
+	assert.Contains(t, err.Error(), "Bulk changelog is switched off.")
+	assert.Less(t, emu.Count("/rest/api/3/search/jql"), 25, "the search stops once a history fetch failed")
+}
+
+func TestFetchIssuesHonoursCancel(t *testing.T) {
+	site := jiraemu.Generate(jiraemu.GenerateOptions{Seed: 16, IssuesPerProject: 500})
+	emu, client := startEmulator(t, site, jira.Options{})
+	ctx, cancel := context.WithCancel(t.Context())
+
+	_, err := client.FetchIssues(ctx, "project = GA", func(fetched, total int) {
+		if fetched >= 200 {
+			cancel()
+		}
+	})
+
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Less(t, emu.Count("/rest/api/3/search/jql"), 5)
 }

@@ -52,6 +52,16 @@ func (f *fakeSleep) total() time.Duration {
 // startEmulator serves site on a loopback httptest server and returns a Basic-auth client for it.
 func startEmulator(t *testing.T, site *jiraemu.Site, opts jira.Options) (*jiraemu.Emulator, *jira.Client) {
 	t.Helper()
+	return startEmulatorTB(t, site, opts)
+}
+
+func startEmulatorB(b *testing.B, site *jiraemu.Site) (*jiraemu.Emulator, *jira.Client) {
+	b.Helper()
+	return startEmulatorTB(b, site, jira.Options{})
+}
+
+func startEmulatorTB(t testing.TB, site *jiraemu.Site, opts jira.Options) (*jiraemu.Emulator, *jira.Client) {
+	t.Helper()
 	emu := jiraemu.New(site, jiraemu.EmulatorOptions{
 		Users:        []jiraemu.User{{AccountID: testAccount, Email: testEmail, APIToken: testToken}},
 		BearerTokens: map[string]string{"forge-token": testAccount},

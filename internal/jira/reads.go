@@ -100,6 +100,13 @@ func (c *Client) Versions(ctx context.Context, projectID string) ([]dora.Version
 // (such as "BROWSE_PROJECTS"), in the order given. Project ids must be numeric.
 // On any error it returns no ids, so a caller that ignores the error still grants nothing.
 func (c *Client) CheckProjectPermissions(ctx context.Context, permission string, projectIDs []string) ([]string, error) {
+	return c.CheckProjectPermissionsOf(ctx, "", permission, projectIDs)
+}
+
+// CheckProjectPermissionsOf is CheckProjectPermissions for the account accountID instead of the
+// caller, which Jira allows only to callers with the Administer Jira global permission. An empty
+// accountID checks the caller.
+func (c *Client) CheckProjectPermissionsOf(ctx context.Context, accountID, permission string, projectIDs []string) ([]string, error) {
 	if permission == "" {
 		return nil, fmt.Errorf("check permissions: %w: empty permission key", ErrBadRequest)
 	}
@@ -114,7 +121,7 @@ func (c *Client) CheckProjectPermissions(ctx context.Context, permission string,
 		}
 		numeric = append(numeric, n)
 	}
-	body := jirajson.PermissionsCheckRequest{ProjectPermissions: []jirajson.ProjectPermissions{{Permissions: []string{permission}, Projects: numeric}}}
+	body := jirajson.PermissionsCheckRequest{AccountID: accountID, ProjectPermissions: []jirajson.ProjectPermissions{{Permissions: []string{permission}, Projects: numeric}}}
 	var grants jirajson.PermissionGrants
 	if err := c.call(ctx, "POST", "/rest/api/3/permissions/check", nil, body, &grants); err != nil {
 		return nil, fmt.Errorf("check %s permission on %d projects: %w", permission, len(projectIDs), err)

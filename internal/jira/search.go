@@ -219,6 +219,10 @@ func (c *Client) issueHistories(ctx context.Context, id string) ([]jirajson.Hist
 // FetchIssues runs jql and returns every matching issue with its complete status history.
 // It costs the search pages plus one bulkfetch page per 1,000 issues (more when they have
 // over 10,000 status changes together), plus one count request when progress is not nil.
+// Bulkfetch requests start as soon as 1,000 ids have arrived, while the search goes on.
+// An issue that two search pages both return (it changed during the search) appears once.
+// NOTE: a change during the search can also shift an issue past a page boundary so that no
+// page returns it; callers that must see every issue reconcile with SearchIssueIDs.
 // progress, when not nil, is called with the issues found so far and Jira's approximate
 // total (0 when the count failed) after each search page, and once more when the histories are in.
 func (c *Client) FetchIssues(ctx context.Context, jql string, progress func(fetched, total int)) ([]FetchedIssue, error) {
@@ -236,35 +240,108 @@ func (c *Client) FetchIssues(ctx context.Context, jql string, progress func(fetc
 		total = n
 	}
 
+	h := c.startHistoryFetch(ctx)
 	var issues []FetchedIssue
-	err := c.SearchIssues(ctx, jql, func(page []FetchedIssue) error {
-		issues = append(issues, page...)
+	index := map[string]int{}
+	var pending []string
+	err := c.SearchIssues(h.ctx, jql, func(page []FetchedIssue) error {
+		for _, issue := range page {
+			if i, seen := index[issue.ID]; seen {
+				issues[i] = issue
+				continue
+			}
+			index[issue.ID] = len(issues)
+			issues = append(issues, issue)
+			pending = append(pending, issue.ID)
+		}
+		for len(pending) >= bulkIssues {
+			if !h.send(pending[:bulkIssues:bulkIssues]) {
+				return h.ctx.Err()
+			}
+			pending = pending[bulkIssues:]
+		}
 		if progress != nil {
 			progress(len(issues), max(total, len(issues)))
 		}
 		c.log.Debug("jira fetch progress", "issues", len(issues), "total", total)
 		return nil
 	})
-	if err != nil {
+	if err == nil && len(pending) > 0 {
+		h.send(pending)
+	}
+	histories, histErr := h.wait()
+	switch {
+	case histErr != nil:
+		return nil, histErr
+	case err != nil:
 		return nil, err
 	}
 
-	ids := make([]string, len(issues))
-	for i, issue := range issues {
-		ids[i] = issue.ID
-	}
-	histories, err := c.StatusHistories(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
 	for i := range issues {
-		issues[i].Transitions = histories[issues[i].ID]
+		issues[i].Transitions = jirajson.Transitions(histories[issues[i].ID])
 	}
 	if progress != nil {
 		progress(len(issues), len(issues))
 	}
 	c.log.Info("jira fetch finished", "jql", jql, "issues", len(issues), "duration", c.opts.Now().Sub(start))
 	return issues, nil
+}
+
+// historyFetch reads the histories of id chunks on worker goroutines while the caller searches.
+type historyFetch struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	chunks chan []string
+	wg     sync.WaitGroup
+
+	mu        sync.Mutex
+	histories map[string][]jirajson.History
+	err       error
+}
+
+// startHistoryFetch starts MaxConcurrency-1 workers (at least one), leaving a request slot
+// for the search that feeds them.
+func (c *Client) startHistoryFetch(ctx context.Context) *historyFetch {
+	h := &historyFetch{chunks: make(chan []string), histories: map[string][]jirajson.History{}}
+	h.ctx, h.cancel = context.WithCancel(ctx)
+	add := func(id string, hs []jirajson.History) {
+		h.mu.Lock()
+		h.histories[id] = append(h.histories[id], hs...)
+		h.mu.Unlock()
+	}
+	for range max(1, c.opts.MaxConcurrency-1) {
+		h.wg.Go(func() {
+			for chunk := range h.chunks {
+				if err := c.chunkHistories(h.ctx, chunk, add); err != nil {
+					h.mu.Lock()
+					if h.err == nil {
+						h.err = err
+					}
+					h.mu.Unlock()
+					h.cancel()
+				}
+			}
+		})
+	}
+	return h
+}
+
+// send hands a chunk of ids to a worker; it returns false when the fetch was cancelled.
+func (h *historyFetch) send(ids []string) bool {
+	select {
+	case h.chunks <- ids:
+		return true
+	case <-h.ctx.Done():
+		return false
+	}
+}
+
+// wait ends the fetch and returns the histories by issue id, or the first worker error.
+func (h *historyFetch) wait() (map[string][]jirajson.History, error) {
+	close(h.chunks)
+	h.wg.Wait()
+	h.cancel()
+	return h.histories, h.err
 }
 
 // forEach runs fn for 0..n-1 on up to MaxConcurrency goroutines and returns the first error;
