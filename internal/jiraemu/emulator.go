@@ -90,6 +90,9 @@ type Emulator struct {
 	log      *slog.Logger
 	tokenTTL time.Duration
 	secret   []byte
+	// byID and byKey index site.Issues; rebuildLookup refreshes them after every change.
+	byID  map[string]*IssueRecord
+	byKey map[string]*IssueRecord
 
 	logMu    sync.Mutex
 	faults   Faults
@@ -110,7 +113,7 @@ func New(site *Site, opts EmulatorOptions) *Emulator {
 	}
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
-	return &Emulator{
+	e := &Emulator{
 		site:     site,
 		users:    slices.Clone(opts.Users),
 		bearer:   opts.BearerTokens,
@@ -119,6 +122,8 @@ func New(site *Site, opts EmulatorOptions) *Emulator {
 		tokenTTL: opts.TokenTTL,
 		secret:   secret,
 	}
+	e.rebuildLookup()
+	return e
 }
 
 // SetFaults replaces the injected faults and restarts the request numbering they use.

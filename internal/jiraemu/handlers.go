@@ -483,14 +483,22 @@ func (e *Emulator) handlePermissionsCheck(w *recorder, r *http.Request, who call
 	writeJSONReply(w, http.StatusOK, grants)
 }
 
-// findIssue finds an issue by id or key; the caller holds e.mu.
+// findIssue finds an issue by id or key (keys compare case-insensitively); the caller holds e.mu.
 func (e *Emulator) findIssue(idOrKey string) *IssueRecord {
-	for _, rec := range e.site.Issues {
-		if rec.ID == idOrKey || strings.EqualFold(rec.Key, idOrKey) {
-			return rec
-		}
+	if rec, ok := e.byID[idOrKey]; ok {
+		return rec
 	}
-	return nil
+	return e.byKey[strings.ToUpper(idOrKey)]
+}
+
+// rebuildLookup refreshes the id and key maps after a change; the caller holds e.mu for writing.
+func (e *Emulator) rebuildLookup() {
+	e.byID = make(map[string]*IssueRecord, len(e.site.Issues))
+	e.byKey = make(map[string]*IssueRecord, len(e.site.Issues))
+	for _, rec := range e.site.Issues {
+		e.byID[rec.ID] = rec
+		e.byKey[strings.ToUpper(rec.Key)] = rec
+	}
 }
 
 // pageParams reads startAt and maxResults, capping maxResults at limit as Jira does.

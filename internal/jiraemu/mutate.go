@@ -21,6 +21,7 @@ func (e *Emulator) UpdateIssue(id string, change func(*IssueRecord)) error {
 		return fmt.Errorf("update issue %s: not found", id)
 	}
 	change(rec)
+	defer e.rebuildLookup()
 	return e.touch(rec)
 }
 
@@ -44,6 +45,7 @@ func (e *Emulator) AddIssue(rec *IssueRecord) error {
 		return err
 	}
 	e.site.Issues = append(e.site.Issues, rec)
+	e.rebuildLookup()
 	return nil
 }
 
@@ -54,6 +56,7 @@ func (e *Emulator) DeleteIssue(id string) error {
 	for i, rec := range e.site.Issues {
 		if rec.ID == id {
 			e.site.Issues = append(e.site.Issues[:i:i], e.site.Issues[i+1:]...)
+			e.rebuildLookup()
 			return nil
 		}
 	}
@@ -80,6 +83,7 @@ func (e *Emulator) MoveIssue(id, toProjectKey string) error {
 		}
 	}
 	rec.Key = p.Key + "-" + strconv.FormatInt(next, 10)
+	defer e.rebuildLookup()
 	if err := rec.SetField("project", jirajson.Project{ID: p.ID, Key: p.Key, Name: p.Name, ProjectTypeKey: p.ProjectTypeKey}); err != nil {
 		return err
 	}
