@@ -212,17 +212,17 @@ func writeReportTable(w io.Writer, r dora.Report) error {
 	table := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(table, "METRIC\tVALUE\tLEVEL")
 	df := r.DeploymentFrequency
-	fmt.Fprintf(table, "Deployment frequency\t%d deployments on %d days, %s per week\t%s\n",
-		df.Count, df.DeploymentDays, formatNumber(df.PerWeek), formatLevel(df.Level))
+	fmt.Fprintf(table, "Deployment frequency\t%s on %s, %s per week\t%s\n",
+		plural(df.Count, "deployment"), plural(df.DeploymentDays, "day"), formatNumber(df.PerWeek), formatLevel(df.Level))
 	lt := r.LeadTimeForChanges
-	fmt.Fprintf(table, "Lead time for changes\tmedian %s, p75 %s, p90 %s (%d changes)\t%s\n",
-		formatHours(lt.MedianHours), formatHours(lt.P75Hours), formatHours(lt.P90Hours), lt.Count, formatLevel(lt.Level))
+	fmt.Fprintf(table, "Lead time for changes\tmedian %s, p75 %s, p90 %s (%s)\t%s\n",
+		formatHours(lt.MedianHours), formatHours(lt.P75Hours), formatHours(lt.P90Hours), plural(lt.Count, "change"), formatLevel(lt.Level))
 	cfr := r.ChangeFailureRate
 	fmt.Fprintf(table, "Change failure rate\t%s (%d of %d deployments failed)\t%s\n",
 		formatPercent(cfr.Rate), cfr.FailedDeployments, cfr.Deployments, formatLevel(cfr.Level))
 	rec := r.FailedDeploymentRecoveryTime
-	fmt.Fprintf(table, "Failed deployment recovery time\tmedian %s, p75 %s, p90 %s (%d incidents; %d open, oldest %s)\t%s\n",
-		formatHours(rec.MedianHours), formatHours(rec.P75Hours), formatHours(rec.P90Hours), rec.Count,
+	fmt.Fprintf(table, "Failed deployment recovery time\tmedian %s, p75 %s, p90 %s (%s; %d open, oldest %s)\t%s\n",
+		formatHours(rec.MedianHours), formatHours(rec.P75Hours), formatHours(rec.P90Hours), plural(rec.Count, "incident"),
 		rec.OpenIncidents, formatHours(rec.OldestOpenAgeHours), formatLevel(rec.Level))
 	rw := r.ReworkRate
 	fmt.Fprintf(table, "Deployment rework rate\t%s (%d of %d deployments)\t%s\n",
@@ -239,6 +239,14 @@ func writeReportTable(w io.Writer, r dora.Report) error {
 		dq.StartedAtCreated, dq.NotDone, dq.NegativeDurations, dq.VersionsWithoutReleaseDate, dq.UnknownStatuses)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// plural formats a count with its noun, adding "s" unless the count is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 func formatLevel(l dora.Level) string {

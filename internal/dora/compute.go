@@ -42,7 +42,15 @@ func Compute(data ProjectData, cfg Config, w Window, now time.Time) (Report, Evi
 	}
 
 	p := classify(data, cfg, w.Location)
-	c := &computation{p: p, w: w, now: now, start: w.From.Start(w.Location), end: w.To.Start(w.Location)}
+	c := &computation{p: p, w: w, now: now, end: w.To.Start(w.Location)}
+	// Empty lists encode as [] rather than null, so drill-down clients need no null checks.
+	c.evidence = Evidence{
+		Deployments:   []DeploymentEvidence{},
+		Changes:       []ChangeEvidence{},
+		Recoveries:    []IncidentEvidence{},
+		OpenIncidents: []IncidentEvidence{},
+		Excluded:      []ExcludedIssue{},
+	}
 	c.report = Report{
 		Project:    data.Project,
 		Window:     WindowJSON{From: w.From.String(), To: w.To.String(), TimeZone: w.Location.String()},
@@ -61,13 +69,13 @@ func Compute(data ProjectData, cfg Config, w Window, now time.Time) (Report, Evi
 
 // computation is the state of one Compute call.
 type computation struct {
-	p          *project
-	w          Window
-	now        time.Time
-	start, end time.Time // the window's instants
-	inWindow   []int     // indexes of the deployments whose day is in the window
-	report     Report
-	evidence   Evidence
+	p        *project
+	w        Window
+	now      time.Time
+	end      time.Time // the instant the window ends
+	inWindow []int     // indexes of the deployments whose day is in the window
+	report   Report
+	evidence Evidence
 }
 
 // weekIndex returns the index in w.weeks() of the week that contains day d.
