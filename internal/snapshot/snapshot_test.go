@@ -189,3 +189,31 @@ func TestRawItemsKept(t *testing.T) {
 	assert.Contains(t, string(site.RawProjects[0]), "avatarUrls")
 	assert.Len(t, site.RawVersions, len(site.Versions))
 }
+
+func TestReleaseDateBothForms(t *testing.T) {
+	site, err := Load(writeSite(t, nil))
+	require.NoError(t, err)
+	require.Len(t, site.Versions, 2)
+	assert.Equal(t, "2020-06-10", dora.Date(site.Versions[0].ReleaseDate).String(), "date string")
+	assert.Equal(t, "2020-06-30", dora.Date(site.Versions[1].ReleaseDate).String(), "epoch milliseconds")
+}
+
+func TestIncidentTypeByUntranslatedName(t *testing.T) {
+	// Issues embed their type with the site's Chinese name and no untranslatedName; the
+	// site's issue type list supplies the English name that marks the type as an incident.
+	issues := `[{"id":"600","key":"EE-2","fields":{"project":{"id":"10003"},
+		"issuetype":{"id":"10004","name":"缺陷","subtask":false},"status":{"id":"1"},
+		"created":"2020-06-12T08:00:00.000+0800","fixVersions":[],"versions":[{"id":"1","name":"v1"}]}}]`
+	types := `[{"id":"10004","name":"缺陷","untranslatedName":"Bug","subtask":false,"hierarchyLevel":0}]`
+	site, err := Load(writeSite(t, map[string]string{"issues.json": issues, "issuetypes.json": types}))
+	require.NoError(t, err)
+	data, err := site.ProjectData("EE")
+	require.NoError(t, err)
+
+	report, evidence, err := dora.Compute(data, dora.Config{}, dora.Window{From: dora.Date{Year: 2020, Month: 6, Day: 1}, To: dora.Date{Year: 2020, Month: 7, Day: 1}}, time.Now())
+	require.NoError(t, err)
+
+	assert.Equal(t, 1, report.ChangeFailureRate.FailedDeployments)
+	require.Len(t, evidence.Deployments, 1)
+	assert.Equal(t, []string{"EE-2"}, evidence.Deployments[0].IncidentKeys)
+}
