@@ -167,7 +167,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	// Lines logged with a request's context carry its request and trace ids.
+	logger := slog.New(server.RequestAttrs(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	log := logger.With("component", "serve")
 
 	// Listen first, so a bind failure is reported at start and not from a goroutine later.

@@ -41,11 +41,11 @@ func wireForge(ctx context.Context, cfg *server.Config, opts serveOptions, recom
 
 	// One transport for every per-request client, so connections to Jira are reused.
 	checks := &http.Client{Timeout: permissionCheckTimeout, Transport: http.DefaultTransport.(*http.Transport).Clone()}
-	checkOptions := jira.Options{HTTPClient: checks, Logger: logger, MaxAttempts: 2, MaxBackoff: time.Second}
-	cfg.NewChecker = func(inv forge.Invocation) (access.Checker, error) {
+	cfg.NewChecker = func(ctx context.Context, inv forge.Invocation) (access.Checker, error) {
 		if inv.UserToken() == "" {
 			return nil, errors.New("missing x-forge-oauth-user header: enable appUserToken on the gadget's endpoint in manifest.yml")
 		}
+		checkOptions := jira.Options{HTTPClient: checks, Logger: server.LoggerFrom(ctx), MaxAttempts: 2, MaxBackoff: time.Second}
 		client, err := jira.NewBearer(inv.APIBaseURL, inv.UserToken(), checkOptions)
 		if err != nil {
 			return nil, fmt.Errorf("jira client for installation %s: %w", inv.InstallationID, err)

@@ -204,7 +204,7 @@ func (g *Gate) ask(ctx context.Context, viewer Viewer, checker Checker, permissi
 	granted, err := checker.CheckProjectPermissions(ctx, permission, ids)
 	if err != nil {
 		g.observeAll("error", len(ids))
-		g.log.Warn("permission check failed", "installation", viewer.Installation, "account", viewer.AccountID,
+		g.log.WarnContext(ctx, "permission check failed", "installation", viewer.Installation, "account", viewer.AccountID,
 			"permission", permission, "projects", ids, "err", err)
 		return nil, fmt.Errorf("%w: check %s of account %s on projects %s: %w", ErrUnavailable, permission, viewer.AccountID, strings.Join(ids, ", "), err)
 	}
@@ -215,7 +215,7 @@ func (g *Gate) ask(ctx context.Context, viewer Viewer, checker Checker, permissi
 			g.opts.Observe("denied")
 		}
 	}
-	g.log.Debug("permission checked", "installation", viewer.Installation, "account", viewer.AccountID,
+	g.log.DebugContext(ctx, "permission checked", "installation", viewer.Installation, "account", viewer.AccountID,
 		"permission", permission, "projects", ids, "granted", granted, "duration", g.opts.Now().Sub(start))
 	return granted, nil
 }

@@ -174,7 +174,7 @@ func newFixture(t *testing.T, opts fixtureOptions) *fixture {
 	f.jiraURL = jiraServer.URL
 	jiraHost := strings.TrimPrefix(jiraServer.URL, "http://")
 
-	logger := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger := slog.New(server.RequestAttrs(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	verifier, err := forge.NewVerifier(t.Context(), forge.Options{
 		AppID:               forgetest.AppID,
 		JWKSURL:             f.issuer.JWKSURL(),
@@ -203,8 +203,8 @@ func newFixture(t *testing.T, opts fixtureOptions) *fixture {
 		Store:    f.store,
 		Verifier: verifier,
 		Gate:     access.NewGate(access.Options{TTL: time.Minute, Logger: logger, Now: f.clock.Now}),
-		NewChecker: func(inv forge.Invocation) (access.Checker, error) {
-			return jira.NewBearer(inv.APIBaseURL, inv.UserToken(), jira.Options{HTTPClient: httpClient, MaxAttempts: 1, Logger: logger})
+		NewChecker: func(ctx context.Context, inv forge.Invocation) (access.Checker, error) {
+			return jira.NewBearer(inv.APIBaseURL, inv.UserToken(), jira.Options{HTTPClient: httpClient, MaxAttempts: 1, Logger: server.LoggerFrom(ctx)})
 		},
 		Recompute: func(inv forge.Invocation) bool {
 			f.recomputes.Add(1)

@@ -216,7 +216,7 @@ func invocation(r *http.Request) forge.Invocation {
 
 // require checks permission on projectIDs for the request's viewer and fails closed.
 func (s *Server) require(r *http.Request, inv forge.Invocation, permission string, projectIDs ...string) error {
-	checker, err := s.cfg.NewChecker(inv)
+	checker, err := s.cfg.NewChecker(r.Context(), inv)
 	if err != nil {
 		return fmt.Errorf("%w: %w", access.ErrUnavailable, err)
 	}
@@ -228,7 +228,7 @@ func (s *Server) filter(r *http.Request, inv forge.Invocation, permission string
 	if len(projectIDs) == 0 {
 		return nil, nil
 	}
-	checker, err := s.cfg.NewChecker(inv)
+	checker, err := s.cfg.NewChecker(r.Context(), inv)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", access.ErrUnavailable, err)
 	}

@@ -35,8 +35,9 @@ type Config struct {
 	// Gate checks viewers' project permissions. Required.
 	Gate *access.Gate
 	// NewChecker returns the Jira client that checks inv's viewer's permissions, normally one
-	// that sends inv.UserToken() to inv.APIBaseURL. An error makes the request fail closed with 503.
-	NewChecker func(inv forge.Invocation) (access.Checker, error)
+	// that sends inv.UserToken() to inv.APIBaseURL and logs to LoggerFrom(ctx). An error makes
+	// the request fail closed with 503.
+	NewChecker func(ctx context.Context, inv forge.Invocation) (access.Checker, error)
 	// Recompute starts a background recompute of inv's installation and returns at once. It
 	// returns false when a run was already going and this call joined it.
 	Recompute func(inv forge.Invocation) (started bool)

@@ -135,11 +135,21 @@ func TestReportUnavailableWhenPermissionCheckFails(t *testing.T) {
 	f.jira.grant(aliceToken, access.BrowseProjects, projectEE, true)
 	f.jira.setFail(true)
 
-	got := f.get(t, installA, "alice", aliceToken, "/forge/gadget/report", reportQuery(projectEE, "90"))
+	got := f.do(t, request{path: "/forge/gadget/report?project=10000&window=90",
+		token: f.token(t, f.viewer(installA, "alice")), userToken: aliceToken,
+		header: map[string]string{"X-Request-Id": "req-fail", "X-B3-Traceid": "abc123"}})
 
 	assert.Equal(t, http.StatusServiceUnavailable, got.status)
 	assert.Equal(t, "unavailable", got.errorCode(t))
 	assert.NotContains(t, string(got.body), "deploymentFrequency")
+	var gateLines int
+	for _, line := range strings.Split(f.logs.String(), "\n") {
+		if strings.Contains(line, `msg="permission check failed"`) {
+			gateLines++
+			assert.Contains(t, line, "request_id=req-fail trace_id=abc123")
+		}
+	}
+	assert.Equal(t, 1, gateLines)
 }
 
 func TestReportUnavailableWithoutUserToken(t *testing.T) {
