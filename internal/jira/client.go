@@ -59,7 +59,7 @@ type Client struct {
 	log     *slog.Logger
 	opts    Options
 	slots   chan struct{}
-	noBulk  atomic.Bool // set once bulkfetch answered 404 or 405
+	noBulk  atomic.Bool // set once bulkfetch returned 404 or 405
 	cleanup func()
 }
 

@@ -8,7 +8,7 @@
 // Search with expand=changelog returns only the newest histories of each issue, so the
 // client never relies on it. It searches with a minimal field list and then fetches the
 // complete status history through /rest/api/3/changelog/bulkfetch (1,000 issues a call),
-// falling back to per-issue /rest/api/3/issue/{id}/changelog paging when bulkfetch answers
+// falling back to per-issue /rest/api/3/issue/{id}/changelog paging when bulkfetch returns
 // 404 or 405.
 //
 // # Read-only by construction

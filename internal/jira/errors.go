@@ -9,11 +9,11 @@ import (
 
 // Sentinel errors. Test for them with errors.Is; the concrete error is usually an *APIError.
 var (
-	// ErrUnauthorized is returned when Jira answers 401: the credentials are missing, wrong or expired.
+	// ErrUnauthorized is returned when Jira returns 401: the credentials are missing, wrong or expired.
 	ErrUnauthorized = errors.New("jira: unauthorized")
-	// ErrForbidden is returned when Jira answers 403: the caller may not read the resource.
+	// ErrForbidden is returned when Jira returns 403: the caller may not read the resource.
 	ErrForbidden = errors.New("jira: forbidden")
-	// ErrNotFound is returned when Jira answers 404, which Jira also uses for resources the caller may not see.
+	// ErrNotFound is returned when Jira returns 404, which Jira also uses for resources the caller may not see.
 	ErrNotFound = errors.New("jira: not found")
 	// ErrBadRequest is returned when Jira rejects a request with 400 or another 4xx not listed above,
 	// for example invalid JQL. The *APIError carries Jira's errorMessages and errors.

@@ -19,7 +19,7 @@ var readPOSTPaths = map[string]bool{
 
 // guardTransport is the outermost transport of every Client. It blocks any request that
 // could change Jira or reach a host other than the site, so such a request fails with
-// ErrReadOnly before the next transport sees it.
+// ErrReadOnly before it reaches the next transport.
 type guardTransport struct {
 	// site is the base URL the client was built for; its scheme, host and path prefix bound every request.
 	site *url.URL

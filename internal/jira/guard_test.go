@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// countingTransport stands where the network would be: it records every request that gets
-// past the guard and answers 200 with an empty JSON object.
+// countingTransport replaces the network. It records every request that gets past the guard
+// and returns 200 with an empty JSON object.
 type countingTransport struct {
 	mu   sync.Mutex
 	seen []string

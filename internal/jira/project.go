@@ -10,7 +10,7 @@ import (
 )
 
 // Project returns one project by id or key with GET /rest/api/3/project/{idOrKey}.
-// A project the caller cannot browse answers ErrNotFound.
+// A project the caller cannot browse returns ErrNotFound.
 func (c *Client) Project(ctx context.Context, idOrKey string) (dora.Project, error) {
 	if idOrKey == "" {
 		return dora.Project{}, fmt.Errorf("get project: %w: empty project id or key", ErrBadRequest)
@@ -29,20 +29,20 @@ func (c *Client) ProjectStatuses(ctx context.Context, projectID string) (map[str
 	if err := c.call(ctx, "GET", "/rest/api/3/status", nil, nil, &statuses); err != nil {
 		return nil, fmt.Errorf("list statuses: %w", err)
 	}
-	kept := statuses[:0]
+	applicable := statuses[:0]
 	for _, s := range statuses {
 		if s.Scope != nil && s.Scope.Project != nil && string(s.Scope.Project.ID) != projectID {
 			continue
 		}
-		kept = append(kept, s)
+		applicable = append(applicable, s)
 	}
-	return jirajson.StatusCategories(kept), nil
+	return jirajson.StatusCategories(applicable), nil
 }
 
 // LoadProject reads everything the engine needs for one project (id or key): the project,
 // its statuses, the issue types, its versions and every issue with its complete status history.
 // SiteTimeZone is the calling account's time zone, because Jira's REST API does not expose the
-// site default; callers that know the site's zone should set it themselves.
+// site default. Callers that know the site's zone should set it themselves.
 // It costs five metadata requests plus the version pages, search pages and bulkfetch pages
 // (one more when progress is not nil, for the count).
 func (c *Client) LoadProject(ctx context.Context, idOrKey string, progress func(fetched, total int)) (dora.ProjectData, error) {

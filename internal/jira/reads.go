@@ -15,7 +15,7 @@ import (
 const (
 	projectPageSize = 50
 	versionPageSize = 50
-	// maxPages bounds every paging loop, so a server that never says isLast cannot keep the client busy forever.
+	// maxPages bounds every paging loop, so a server that never sets isLast cannot keep the client busy forever.
 	maxPages = 100_000
 )
 
@@ -145,7 +145,7 @@ func (c *Client) CheckProjectPermissionsOf(ctx context.Context, accountID, permi
 }
 
 // MyPermission reports whether the caller has permission (such as "BROWSE_PROJECTS") on a
-// project. Jira answers 404 for a project the caller cannot see; that is reported as false
+// project. Jira returns 404 for a project the caller cannot see, which is reported as false
 // with no error. Any other failure returns false and the error.
 func (c *Client) MyPermission(ctx context.Context, projectID, permission string) (bool, error) {
 	if projectID == "" || permission == "" {

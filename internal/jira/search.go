@@ -108,11 +108,11 @@ func (c *Client) search(ctx context.Context, jql string, fields []string, pageSi
 	return fmt.Errorf("search issues matching %q: more than %d pages", jql, maxPages)
 }
 
-// StatusHistories returns the complete status history, oldest first, of each issue id that
-// Jira returns. Ids Jira does not return (deleted, moved out of view) are absent from the map;
-// issues without status changes map to nil. Chunks of 1,000 ids go to
-// /changelog/bulkfetch, up to MaxConcurrency at once; once bulkfetch answers 404 or 405 the
-// Client pages /issue/{id}/changelog per issue instead.
+// StatusHistories returns the complete status history of each issue id, oldest first. Issues
+// without status changes, and ids bulkfetch does not know, map to nil. Chunks of 1,000 ids go
+// to /changelog/bulkfetch, up to MaxConcurrency at once. Once bulkfetch has returned 404 or
+// 405, the Client pages /issue/{id}/changelog per issue instead, and there an id that returns
+// 404 (deleted or moved out of view) is left out of the map.
 func (c *Client) StatusHistories(ctx context.Context, issueIDs []string) (map[string][]dora.Transition, error) {
 	ids := uniqueIDs(issueIDs)
 	histories := make(map[string][]jirajson.History, len(ids))
@@ -221,8 +221,8 @@ func (c *Client) issueHistories(ctx context.Context, id string) ([]jirajson.Hist
 // over 10,000 status changes together), plus one count request when progress is not nil.
 // Bulkfetch requests start as soon as 1,000 ids have arrived, while the search goes on.
 // An issue that two search pages both return (it changed during the search) appears once.
-// NOTE: a change during the search can also shift an issue past a page boundary so that no
-// page returns it; callers that must see every issue reconcile with SearchIssueIDs.
+// NOTE: a change during the search can also shift an issue past a page boundary, so that no
+// page returns it. Callers that must see every issue reconcile with SearchIssueIDs.
 // progress, when not nil, is called with the issues found so far and Jira's approximate
 // total (0 when the count failed) after each search page, and once more when the histories are in.
 func (c *Client) FetchIssues(ctx context.Context, jql string, progress func(fetched, total int)) ([]FetchedIssue, error) {

@@ -32,6 +32,9 @@ type User struct {
 	// TimeZone is the IANA zone in which the emulator reads this user's JQL dates.
 	// Empty means the site's time zone, else UTC.
 	TimeZone string
+	// Admin grants the Administer Jira global permission, which lets the account check other
+	// accounts' permissions with permissions/check.
+	Admin bool
 }
 
 // EmulatorOptions configures an Emulator.
@@ -51,12 +54,12 @@ type EmulatorOptions struct {
 // Faults are failures the emulator injects. The zero value injects none. Request numbers
 // count every request the emulator receives, from 1, and reset with SetFaults.
 type Faults struct {
-	// RateLimitEvery answers every Nth request with 429 and RetryAfter.
+	// RateLimitEvery makes every Nth request fail with 429 and RetryAfter.
 	RateLimitEvery int
 	// RetryAfter is the Retry-After header value sent with 429 and 503 replies, such as "1"
 	// or an HTTP date. Empty sends no header.
 	RetryAfter string
-	// ServerErrorEvery answers every Nth request with ServerErrorStatus (default 503).
+	// ServerErrorEvery makes every Nth request fail with ServerErrorStatus (default 503).
 	// 1 makes every request fail.
 	ServerErrorEvery  int
 	ServerErrorStatus int
@@ -66,7 +69,7 @@ type Faults struct {
 	TruncateEvery int
 	// MalformedEvery replaces the body of every Nth successful reply with invalid JSON.
 	MalformedEvery int
-	// NoBulkChangelog answers POST /rest/api/3/changelog/bulkfetch with 404, as sites without it do.
+	// NoBulkChangelog makes POST /rest/api/3/changelog/bulkfetch return 404, like a site without that endpoint.
 	NoBulkChangelog bool
 }
 
@@ -176,6 +179,7 @@ func (e *Emulator) ResetLog() {
 // caller is the authenticated account of a request.
 type caller struct {
 	accountID string
+	admin     bool
 	loc       *time.Location
 	tzName    string
 }
@@ -226,7 +230,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	who, ok := e.authenticate(r)
+	user, ok := e.authenticate(r)
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Basic realm="jira"`)
 		writeError(rec, http.StatusUnauthorized, "Client must be authenticated to access this resource.")
@@ -241,7 +245,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		corrupt = func([]byte) []byte { return []byte(`{"issues": [ not json`) }
 	}
 	rec.corrupt = corrupt
-	e.route(rec, r, apiPath, who, faults)
+	e.route(rec, r, apiPath, user, faults)
 }
 
 func every(n, i int) bool { return n > 0 && i%n == 0 }
@@ -259,6 +263,7 @@ func stripForgePrefix(p string) string {
 func (e *Emulator) authenticate(r *http.Request) (caller, bool) {
 	auth := r.Header.Get("Authorization")
 	var account, tz string
+	admin := false
 	switch {
 	case strings.HasPrefix(auth, "Basic "):
 		raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(auth, "Basic "))
@@ -268,14 +273,14 @@ func (e *Emulator) authenticate(r *http.Request) (caller, bool) {
 		email, token, _ := strings.Cut(string(raw), ":")
 		for _, u := range e.users {
 			if u.Email == email && u.APIToken == token && token != "" {
-				account, tz = u.AccountID, u.TimeZone
+				account, tz, admin = u.AccountID, u.TimeZone, u.Admin
 			}
 		}
 	case strings.HasPrefix(auth, "Bearer "):
 		account = e.bearer[strings.TrimPrefix(auth, "Bearer ")]
 		for _, u := range e.users {
 			if u.AccountID == account {
-				tz = u.TimeZone
+				tz, admin = u.TimeZone, u.Admin
 			}
 		}
 	}
@@ -294,7 +299,7 @@ func (e *Emulator) authenticate(r *http.Request) (caller, bool) {
 	if err != nil {
 		loc, tz = time.UTC, "UTC"
 	}
-	return caller{accountID: account, loc: loc, tzName: tz}, true
+	return caller{accountID: account, admin: admin, loc: loc, tzName: tz}, true
 }
 
 // canBrowse reports whether account may browse the project; the caller holds e.mu.
@@ -317,7 +322,7 @@ func (r *recorder) WriteHeader(status int) {
 	r.ResponseWriter.WriteHeader(status)
 }
 
-// writeBody sends a JSON body with status, corrupted if a fault says so.
+// writeBody sends a JSON body with status, corrupted when a fault is set for this request.
 func (r *recorder) writeBody(status int, body []byte) {
 	if r.corrupt != nil && status < 300 {
 		body = r.corrupt(body)

@@ -388,6 +388,42 @@ func TestPermissionsFile(t *testing.T) {
 	assert.JSONEq(t, `{"count":3}`, string(body), "search sees only browsable issues")
 }
 
+func TestPermissionsCheckForOtherAccount(t *testing.T) {
+	site := Generate(GenerateOptions{Seed: 5, Projects: 2, IssuesPerProject: 1})
+	site.Permissions = map[string][]string{"viewer": {"10001"}, testAccount: {"10000", "10001"}}
+	emu := New(site, EmulatorOptions{Users: []User{
+		{AccountID: testAccount, Email: testEmail, APIToken: testToken},
+		{AccountID: "admin", Email: "admin@example.com", APIToken: "admin-token", Admin: true},
+	}})
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	body := `{"accountId":"viewer","projectPermissions":[{"permissions":["BROWSE_PROJECTS"],"projects":[10000,10001]}]}`
+	tests := []struct {
+		name, email, token string
+		status             int
+		want               string
+	}{
+		{"admin checks viewer", "admin@example.com", "admin-token", 200, `{"projectPermissions":[{"permission":"BROWSE_PROJECTS","projects":[10001]}]}`},
+		{"non-admin is forbidden", testEmail, testToken, 403, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequestWithContext(t.Context(), "POST", srv.URL+"/rest/api/3/permissions/check", strings.NewReader(body))
+			require.NoError(t, err)
+			req.SetBasicAuth(tt.email, tt.token)
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			data, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			assert.Equal(t, tt.status, resp.StatusCode)
+			if tt.want != "" {
+				assert.JSONEq(t, tt.want, string(data))
+			}
+		})
+	}
+}
+
 func TestFaults(t *testing.T) {
 	ts := newTestServer(t, Generate(GenerateOptions{Seed: 1, IssuesPerProject: 1}))
 	ts.emu.SetFaults(Faults{RateLimitEvery: 3, RetryAfter: "1", MalformedEvery: 2})

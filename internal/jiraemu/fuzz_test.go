@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// The emulator decodes JQL, page tokens and request bodies from its callers; these targets
-// check that no input makes it panic or answer outside Jira's status codes.
+// The emulator decodes JQL, page tokens and request bodies from its callers. These targets
+// check that no input makes it panic or reply with a status Jira would not use.
 
 func FuzzParseJQL(f *testing.F) {
 	for _, seed := range []string{

@@ -43,7 +43,7 @@ var (
 	projectPath   = regexp.MustCompile(`^/rest/api/3/project/([^/]+)$`)
 )
 
-func (e *Emulator) route(w *recorder, r *http.Request, apiPath string, who caller, faults Faults) {
+func (e *Emulator) route(w *recorder, r *http.Request, apiPath string, user caller, faults Faults) {
 	type handler func(*recorder, *http.Request, caller)
 	var h handler
 	method := http.MethodGet
@@ -76,13 +76,13 @@ func (e *Emulator) route(w *recorder, r *http.Request, apiPath string, who calle
 		}
 	case projectPath.MatchString(apiPath):
 		pathArg = projectPath.FindStringSubmatch(apiPath)[1]
-		h = func(w *recorder, r *http.Request, who caller) { e.handleProject(w, who, pathArg) }
+		h = func(w *recorder, r *http.Request, user caller) { e.handleProject(w, user, pathArg) }
 	case versionPath.MatchString(apiPath):
 		pathArg = versionPath.FindStringSubmatch(apiPath)[1]
-		h = func(w *recorder, r *http.Request, who caller) { e.handleVersions(w, r, who, pathArg) }
+		h = func(w *recorder, r *http.Request, user caller) { e.handleVersions(w, r, user, pathArg) }
 	case changelogPath.MatchString(apiPath):
 		pathArg = changelogPath.FindStringSubmatch(apiPath)[1]
-		h = func(w *recorder, r *http.Request, who caller) { e.handleIssueChangelog(w, r, who, pathArg) }
+		h = func(w *recorder, r *http.Request, user caller) { e.handleIssueChangelog(w, r, user, pathArg) }
 	default:
 		writeError(w, http.StatusNotFound, fmt.Sprintf("No resource found at %s.", apiPath))
 		return
@@ -94,12 +94,12 @@ func (e *Emulator) route(w *recorder, r *http.Request, apiPath string, who calle
 	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	h(w, r, who)
+	h(w, r, user)
 }
 
-func (e *Emulator) handleMyself(w *recorder, _ *http.Request, who caller) {
+func (e *Emulator) handleMyself(w *recorder, _ *http.Request, user caller) {
 	writeJSONReply(w, http.StatusOK, map[string]any{
-		"accountId": who.accountID, "accountType": "atlassian", "active": true, "timeZone": who.tzName,
+		"accountId": user.accountID, "accountType": "atlassian", "active": true, "timeZone": user.tzName,
 	})
 }
 
@@ -111,14 +111,14 @@ func (e *Emulator) handleIssueTypes(w *recorder, _ *http.Request, _ caller) {
 	writeJSONReply(w, http.StatusOK, orEmpty(e.site.IssueTypes))
 }
 
-func (e *Emulator) handleProjects(w *recorder, r *http.Request, who caller) {
+func (e *Emulator) handleProjects(w *recorder, r *http.Request, user caller) {
 	startAt, maxResults, ok := pageParams(w, r.URL.Query(), projectMaxResults)
 	if !ok {
 		return
 	}
 	var visible []jirajson.Project
 	for _, p := range e.site.Projects {
-		if e.canBrowse(who.accountID, p.ID) {
+		if e.canBrowse(user.accountID, p.ID) {
 			visible = append(visible, p)
 		}
 	}
@@ -126,19 +126,19 @@ func (e *Emulator) handleProjects(w *recorder, r *http.Request, who caller) {
 	writeJSONReply(w, http.StatusOK, jirajson.PageBeanProject{StartAt: startAt, MaxResults: maxResults, Total: len(visible), IsLast: isLast, Values: values})
 }
 
-func (e *Emulator) handleProject(w *recorder, who caller, idOrKey string) {
+func (e *Emulator) handleProject(w *recorder, user caller, idOrKey string) {
 	p, found := e.site.projectByIDOrKey(idOrKey)
-	if !found || !e.canBrowse(who.accountID, p.ID) {
+	if !found || !e.canBrowse(user.accountID, p.ID) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf(msgProjectNotFound, idOrKey))
 		return
 	}
 	writeJSONReply(w, http.StatusOK, p)
 }
 
-func (e *Emulator) handleVersions(w *recorder, r *http.Request, who caller, idOrKey string) {
+func (e *Emulator) handleVersions(w *recorder, r *http.Request, user caller, idOrKey string) {
 	q := r.URL.Query()
 	p, found := e.site.projectByIDOrKey(idOrKey)
-	if !found || !e.canBrowse(who.accountID, p.ID) {
+	if !found || !e.canBrowse(user.accountID, p.ID) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf(msgProjectNotFound, idOrKey))
 		return
 	}
@@ -193,7 +193,7 @@ func versionDate(v jirajson.Version) string {
 	return string(b)
 }
 
-func (e *Emulator) handleSearch(w *recorder, r *http.Request, who caller) {
+func (e *Emulator) handleSearch(w *recorder, r *http.Request, user caller) {
 	var req jirajson.SearchRequest
 	if r.Method == http.MethodGet {
 		q := r.URL.Query()
@@ -228,11 +228,11 @@ func (e *Emulator) handleSearch(w *recorder, r *http.Request, who caller) {
 	pageSize = min(pageSize, limit)
 	expandChangelog := slices.Contains(strings.Split(req.Expand, ","), "changelog")
 
-	matches, ok := e.runJQL(w, req.JQL, who)
+	matches, ok := e.runJQL(w, req.JQL, user)
 	if !ok {
 		return
 	}
-	binding := queryHash(req.JQL, strings.Join(req.Fields, ","), req.Expand, who.accountID)
+	binding := queryHash(req.JQL, strings.Join(req.Fields, ","), req.Expand, user.accountID)
 	offset := 0
 	if req.NextPageToken != "" {
 		c, err := e.openCursor(req.NextPageToken, binding)
@@ -279,12 +279,12 @@ func issueJSON(rec *IssueRecord, fields []string, onlyID, changelog bool) map[st
 	return out
 }
 
-func (e *Emulator) handleCount(w *recorder, r *http.Request, who caller) {
+func (e *Emulator) handleCount(w *recorder, r *http.Request, user caller) {
 	var req jirajson.CountRequest
 	if !decodeBody(w, r, &req) {
 		return
 	}
-	matches, ok := e.runJQL(w, req.JQL, who)
+	matches, ok := e.runJQL(w, req.JQL, user)
 	if !ok {
 		return
 	}
@@ -292,8 +292,8 @@ func (e *Emulator) handleCount(w *recorder, r *http.Request, who caller) {
 }
 
 // runJQL returns the visible issues matching jql in the query's order, or writes a 400.
-func (e *Emulator) runJQL(w *recorder, jql string, who caller) ([]*IssueRecord, bool) {
-	q, err := parseJQL(jql, who.loc, e.site)
+func (e *Emulator) runJQL(w *recorder, jql string, user caller) ([]*IssueRecord, bool) {
+	q, err := parseJQL(jql, user.loc, e.site)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return nil, false
@@ -304,7 +304,7 @@ func (e *Emulator) runJQL(w *recorder, jql string, who caller) ([]*IssueRecord, 
 	}
 	var matches []*IssueRecord
 	for _, rec := range e.site.Issues {
-		if e.canBrowse(who.accountID, rec.index.projectID) && q.where(rec) {
+		if e.canBrowse(user.accountID, rec.index.projectID) && q.where(rec) {
 			matches = append(matches, rec)
 		}
 	}
@@ -314,7 +314,7 @@ func (e *Emulator) runJQL(w *recorder, jql string, who caller) ([]*IssueRecord, 
 	return matches, true
 }
 
-func (e *Emulator) handleBulkChangelog(w *recorder, r *http.Request, who caller) {
+func (e *Emulator) handleBulkChangelog(w *recorder, r *http.Request, user caller) {
 	var req jirajson.BulkChangelogRequest
 	if !decodeBody(w, r, &req) {
 		return
@@ -331,7 +331,7 @@ func (e *Emulator) handleBulkChangelog(w *recorder, r *http.Request, who caller)
 		return
 	}
 	pageSize := cmpOr(req.MaxResults, bulkDefaultResults)
-	binding := queryHash(strings.Join(req.IssueIDsOrKeys, ","), strings.Join(req.FieldIDs, ","), strconv.Itoa(pageSize), who.accountID)
+	binding := queryHash(strings.Join(req.IssueIDsOrKeys, ","), strings.Join(req.FieldIDs, ","), strconv.Itoa(pageSize), user.accountID)
 	var c cursor
 	if req.NextPageToken != "" {
 		var err error
@@ -346,7 +346,7 @@ func (e *Emulator) handleBulkChangelog(w *recorder, r *http.Request, who caller)
 	issueIdx, histIdx := c.Offset, c.Inner
 	for ; issueIdx < len(req.IssueIDsOrKeys) && emitted < pageSize; issueIdx, histIdx = issueIdx+1, 0 {
 		rec := e.findIssue(req.IssueIDsOrKeys[issueIdx])
-		if rec == nil || !e.canBrowse(who.accountID, rec.index.projectID) {
+		if rec == nil || !e.canBrowse(user.accountID, rec.index.projectID) {
 			continue
 		}
 		histories := filterHistories(rec.Histories, req.FieldIDs)
@@ -394,9 +394,9 @@ func filterHistories(histories []jirajson.History, fieldIDs []string) []jirajson
 	return out
 }
 
-func (e *Emulator) handleIssueChangelog(w *recorder, r *http.Request, who caller, idOrKey string) {
+func (e *Emulator) handleIssueChangelog(w *recorder, r *http.Request, user caller, idOrKey string) {
 	rec := e.findIssue(idOrKey)
-	if rec == nil || !e.canBrowse(who.accountID, rec.index.projectID) {
+	if rec == nil || !e.canBrowse(user.accountID, rec.index.projectID) {
 		writeError(w, http.StatusNotFound, msgIssueNotFound)
 		return
 	}
@@ -408,7 +408,7 @@ func (e *Emulator) handleIssueChangelog(w *recorder, r *http.Request, who caller
 	writeJSONReply(w, http.StatusOK, jirajson.PageBeanChangelog{StartAt: startAt, MaxResults: maxResults, Total: len(rec.Histories), IsLast: isLast, Values: orEmpty(values)})
 }
 
-func (e *Emulator) handleMyPermissions(w *recorder, r *http.Request, who caller) {
+func (e *Emulator) handleMyPermissions(w *recorder, r *http.Request, user caller) {
 	q := r.URL.Query()
 	keys := strings.Split(q.Get("permissions"), ",")
 	if q.Get("permissions") == "" {
@@ -420,7 +420,7 @@ func (e *Emulator) handleMyPermissions(w *recorder, r *http.Request, who caller)
 	if projectRef != "" {
 		var found bool
 		project, found = e.site.projectByIDOrKey(projectRef)
-		if !found || !e.canBrowse(who.accountID, project.ID) {
+		if !found || !e.canBrowse(user.accountID, project.ID) {
 			writeError(w, http.StatusNotFound, fmt.Sprintf(msgProjectNotFound, projectRef))
 			return
 		}
@@ -433,7 +433,7 @@ func (e *Emulator) handleMyPermissions(w *recorder, r *http.Request, who caller)
 		}
 		have := false
 		if key == permissionBrowse {
-			have = projectRef == "" || e.canBrowse(who.accountID, project.ID)
+			have = projectRef == "" || e.canBrowse(user.accountID, project.ID)
 		}
 		perms[key] = jirajson.MyPermission{Key: key, HavePermission: have}
 	}
@@ -444,14 +444,18 @@ var permissionKeyPattern = regexp.MustCompile(`^[A-Z][A-Z_]*$`)
 
 func validPermissionKey(key string) bool { return permissionKeyPattern.MatchString(key) }
 
-func (e *Emulator) handlePermissionsCheck(w *recorder, r *http.Request, who caller) {
+func (e *Emulator) handlePermissionsCheck(w *recorder, r *http.Request, user caller) {
 	var req jirajson.PermissionsCheckRequest
 	if !decodeBody(w, r, &req) {
 		return
 	}
-	if req.AccountID != "" && req.AccountID != who.accountID {
-		writeError(w, http.StatusForbidden, "Checking another user's permissions needs the Administer Jira global permission.")
-		return
+	account := user.accountID
+	if req.AccountID != "" && req.AccountID != user.accountID {
+		if !user.admin {
+			writeError(w, http.StatusForbidden, "Checking another user's permissions needs the Administer Jira global permission.")
+			return
+		}
+		account = req.AccountID
 	}
 	grants := jirajson.PermissionGrants{ProjectPermissions: []jirajson.ProjectPermissionGrant{}}
 	byPermission := map[string][]int64{}
@@ -471,7 +475,7 @@ func (e *Emulator) handlePermissionsCheck(w *recorder, r *http.Request, who call
 			}
 			for _, id := range pp.Projects {
 				sid := strconv.FormatInt(id, 10)
-				if _, found := e.site.projectByIDOrKey(sid); found && e.canBrowse(who.accountID, sid) && !slices.Contains(byPermission[key], id) {
+				if _, found := e.site.projectByIDOrKey(sid); found && e.canBrowse(account, sid) && !slices.Contains(byPermission[key], id) {
 					byPermission[key] = append(byPermission[key], id)
 				}
 			}

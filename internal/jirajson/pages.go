@@ -62,7 +62,7 @@ type PermissionsCheckRequest struct {
 	ProjectPermissions []ProjectPermissions `json:"projectPermissions"`
 }
 
-// ProjectPermissions asks for permissions on projects; project ids are numbers in this body.
+// ProjectPermissions requests permissions on projects. Project ids are numbers in this body.
 type ProjectPermissions struct {
 	Permissions []string `json:"permissions"`
 	Projects    []int64  `json:"projects"`
@@ -84,7 +84,7 @@ type MyPermissions struct {
 	Permissions map[string]MyPermission `json:"permissions"`
 }
 
-// MyPermission says whether the caller has one permission.
+// MyPermission is whether the caller has one permission.
 type MyPermission struct {
 	Key            string `json:"key"`
 	HavePermission bool   `json:"havePermission"`
