@@ -72,7 +72,7 @@ func (d *devSite) connectLive(ctx context.Context, opts serveOptions, getenv fun
 		d.checker = client
 		return nil
 	}
-	// Jira answers permissions/check for another account only to Jira administrators.
+	// Jira checks another account's permissions only for callers who administer Jira.
 	d.checker = viewerChecker{client: client, accountID: d.viewer}
 	return nil
 }

@@ -257,7 +257,7 @@ func (f *forgeSite) trigger(t testing.TB, path string) (int, []byte) {
 
 func TestTriggerAnswersWhileSyncRunsAndDeduplicates(t *testing.T) {
 	// Each emulated Jira reply takes 100 ms, so the sync runs for seconds while the triggers
-	// below are answered.
+	// below get their replies.
 	f := startForgeSite(t, 100*time.Millisecond)
 
 	status, body := f.trigger(t, "/forge/triggers/recompute")

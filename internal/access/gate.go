@@ -1,7 +1,7 @@
-// Package access decides whether a viewer may see a project's data, by asking Jira with the
-// viewer's own token and caching the answer briefly.
+// Package access decides whether a viewer may see a project's data. It checks the viewer's
+// permission in Jira with the viewer's own token and caches the decision briefly.
 //
-// The gate fails closed: when Jira cannot answer, the caller gets ErrUnavailable and must
+// The gate fails closed: when the Jira check fails, the caller gets ErrUnavailable and must
 // return no data. Decisions are cached per installation, account, permission and project, a
 // grant for at most Options.TTL and a denial for at most Options.DenialTTL, which is never
 // longer than TTL. So a revoked permission stops the data within TTL.
@@ -49,7 +49,7 @@ func (e *DeniedError) Error() string {
 // Is makes errors.Is(err, ErrDenied) true for a *DeniedError.
 func (e *DeniedError) Is(target error) bool { return target == ErrDenied }
 
-// Checker asks Jira which of the projects the caller has a permission on. *jira.Client
+// Checker returns the projects on which the caller has a permission, from Jira. *jira.Client
 // satisfies it through POST /rest/api/3/permissions/check.
 type Checker interface {
 	CheckProjectPermissions(ctx context.Context, permission string, projectIDs []string) (granted []string, err error)
@@ -123,7 +123,7 @@ func NewGate(opts Options) *Gate {
 
 // Require returns nil when viewer has permission on every project in projectIDs, a
 // *DeniedError naming the missing projects when not, and an error wrapping ErrUnavailable when
-// Jira could not answer. It makes at most one call to checker, for the projects without a
+// the Jira check failed. It makes at most one call to checker, for the projects without a
 // cached decision.
 func (g *Gate) Require(ctx context.Context, viewer Viewer, checker Checker, permission string, projectIDs []string) error {
 	granted, err := g.Filter(ctx, viewer, checker, permission, projectIDs)

@@ -2,9 +2,9 @@
 // request.
 //
 // Forge sends every call to a remote backend with "Authorization: Bearer <token>", where the
-// token is an RS256 JWT signed by a key from Atlassian's JWKS. The token alone says which
-// installation, site and viewer a call is for: a Verifier checks its signature, issuer,
-// audience and lifetime and returns an Invocation built from the verified claims only.
+// token is an RS256 JWT signed by a key from Atlassian's JWKS. Only the token names the
+// installation, site and viewer of a call. A Verifier checks its signature, issuer, audience
+// and lifetime and returns an Invocation built from the verified claims only.
 //
 // Caveats:
 //   - The app tokens that Forge sends beside the invocation token (x-forge-oauth-user and

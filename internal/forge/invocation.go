@@ -13,7 +13,7 @@ import (
 type Invocation struct {
 	// InstallationID identifies the app installation. All stored data belongs to it.
 	InstallationID string
-	// APIBaseURL is where the app calls Jira for this installation, such as
+	// APIBaseURL is the base URL of Jira's API for this installation, such as
 	// "https://api.atlassian.com/ex/jira/<cloudId>".
 	APIBaseURL string
 	CloudID    string

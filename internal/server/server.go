@@ -82,6 +82,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Dev && (cfg.DevViewer.InstallationID == "" || cfg.DevViewer.AccountID == "") {
 		return nil, fmt.Errorf("new server: development mode needs a viewer installation and account id (got %q, %q)", cfg.DevViewer.InstallationID, cfg.DevViewer.AccountID)
 	}
+
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -101,6 +102,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+
 	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "server")}
 	s.handler = s.routes()
 	return s, nil
