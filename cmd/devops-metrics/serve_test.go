@@ -327,3 +327,32 @@ func BenchmarkTriggerDuringSync(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(f.srv.countLogs("recompute started")), "syncs")
 }
+
+func TestServeDevChecksViewerPermissionsInJira(t *testing.T) {
+	site := jiraemu.Generate(jiraemu.GenerateOptions{Seed: 9, Projects: 2, IssuesPerProject: 30, Now: time.Now().UTC().Truncate(time.Hour)})
+	visible, hidden := site.Projects[0].ID, site.Projects[1].ID
+	site.Permissions = map[string][]string{"admin-1": {visible, hidden}, "viewer-1": {visible}}
+	emulator := jiraemu.New(site, jiraemu.EmulatorOptions{Users: []jiraemu.User{
+		{AccountID: "admin-1", Email: "admin@example.com", APIToken: "admin-api-token", Admin: true},
+	}})
+	jiraServer := httptest.NewServer(emulator)
+	t.Cleanup(jiraServer.Close)
+	env := map[string]string{"JIRA_EMAIL": "admin@example.com", "JIRA_API_TOKEN": "admin-api-token"}
+
+	srv := startServer(t, func(name string) string { return env[name] }, "--dev", "--jira-url", jiraServer.URL,
+		"--viewer", "viewer-1", "--db", t.TempDir()+"/metrics.db", "--addr", "127.0.0.1:0")
+	waitFor(t, "the first recompute", func() bool { return srv.countLogs("recompute finished") > 0 })
+
+	status, body := srv.get(t, "/forge/gadget/projects", nil)
+	require.Equal(t, http.StatusOK, status, "body: %s", body)
+	assert.Contains(t, string(body), `"id":"`+visible+`"`)
+	assert.NotContains(t, string(body), `"id":"`+hidden+`"`)
+
+	status, body = srv.get(t, "/forge/gadget/report?window=90&project="+hidden, nil)
+	assert.Equal(t, http.StatusForbidden, status, "body: %s", body)
+	assert.NotContains(t, string(body), "deploymentFrequency")
+	status, body = srv.get(t, "/forge/gadget/report?window=90&project="+visible, nil)
+	assert.Equal(t, http.StatusOK, status, "body: %s", body)
+	assert.Positive(t, emulator.Count("/rest/api/3/permissions/check"))
+	assert.NotContains(t, srv.logs.String(), "admin-api-token")
+}
