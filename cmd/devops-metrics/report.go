@@ -58,7 +58,7 @@ func runReport(ctx context.Context, args []string, getenv func(string) string, s
 	if opts.snapshotDir != "" {
 		data, err = loadSnapshotProject(opts.snapshotDir, opts.projectKey)
 	} else {
-		data, err = loadLiveProject(ctx, opts.jiraURL, opts.projectKey, getenv, stderr)
+		data, err = loadLiveProject(ctx, opts.jiraURL, opts.projectKey, cfg.IncidentJQL, getenv, stderr)
 	}
 	if err != nil {
 		return err

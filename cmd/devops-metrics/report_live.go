@@ -12,9 +12,10 @@ import (
 )
 
 // loadLiveProject reads the facts of one project from a live Jira Cloud site, read-only,
-// with Basic auth from the JIRA_EMAIL and JIRA_API_TOKEN environment variables. Retries and
-// progress are logged to stderr; credentials never are.
-func loadLiveProject(ctx context.Context, jiraURL, projectKey string, getenv func(string) string, stderr io.Writer) (dora.ProjectData, error) {
+// with Basic auth from the JIRA_EMAIL and JIRA_API_TOKEN environment variables. When
+// incidentJQL is not empty, Jira runs it within the project and the matching issue ids fill
+// IncidentJQLMatches. Retries and progress are logged to stderr, but credentials never are.
+func loadLiveProject(ctx context.Context, jiraURL, projectKey, incidentJQL string, getenv func(string) string, stderr io.Writer) (dora.ProjectData, error) {
 	email, token := getenv("JIRA_EMAIL"), getenv("JIRA_API_TOKEN")
 	if email == "" || token == "" {
 		return dora.ProjectData{}, usageError("--jira-url needs the JIRA_EMAIL and JIRA_API_TOKEN environment variables: set them to your Atlassian account email and an API token from https://id.atlassian.com/manage-profile/security/api-tokens")
@@ -43,6 +44,28 @@ func loadLiveProject(ctx context.Context, jiraURL, projectKey string, getenv fun
 	case err != nil:
 		return dora.ProjectData{}, fmt.Errorf("read project %s from %s: %w", projectKey, client.SiteURL(), err)
 	}
+	if incidentJQL != "" {
+		data.IncidentJQLMatches, err = incidentMatches(ctx, client, data.Project, incidentJQL)
+		if err != nil {
+			return dora.ProjectData{}, err
+		}
+	}
 	logger.Info("read project", "project", projectKey, "issues", len(data.Issues), "versions", len(data.Versions))
 	return data, nil
+}
+
+// incidentMatches returns the ids of the project's issues that match the configured incident JQL.
+func incidentMatches(ctx context.Context, client *jira.Client, project dora.Project, incidentJQL string) (map[string]bool, error) {
+	ids, err := client.SearchIssueIDs(ctx, fmt.Sprintf("project = %s AND (%s)", project.ID, incidentJQL))
+	if errors.Is(err, jira.ErrBadRequest) {
+		return nil, usageError("incidentJql %q: Jira rejected it: %v: fix the JQL in the config file", incidentJQL, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("run incidentJql %q in project %s: %w", incidentJQL, project.Key, err)
+	}
+	matches := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		matches[id] = true
+	}
+	return matches, nil
 }

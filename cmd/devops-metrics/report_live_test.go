@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -129,4 +130,31 @@ func TestReportLiveWrongTokenIsUnauthorized(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "check JIRA_EMAIL and JIRA_API_TOKEN")
 	assert.NotContains(t, err.Error()+stderr.String(), "wrong-secret", "the token is never printed")
+}
+
+func TestReportLiveRunsIncidentJQL(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "site")
+	require.NoError(t, jiraemu.Generate(jiraemu.GenerateOptions{Seed: 21, IssuesPerProject: 400, IncidentPercent: 30}).WriteDir(dir))
+	_, url := serveSite(t, dir)
+	writeConfig := func(jql string) string {
+		path := filepath.Join(t.TempDir(), "config.json")
+		raw, err := json.Marshal(map[string]string{"incidentJql": jql})
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(path, raw, 0o644))
+		return path
+	}
+	args := []string{"--jira-url", url, "--project", "GA", "--from", "2025-07-01", "--to", "2026-01-01"}
+
+	plain := runReportJSON(t, liveEnv, args...)
+	everyPriority := runReportJSON(t, liveEnv, append(args, "--config", writeConfig("priority in (High, Medium, Low)"))...)
+	onlyHigh := runReportJSON(t, liveEnv, append(args, "--config", writeConfig("priority = High"))...)
+
+	assert.JSONEq(t, plain, everyPriority, "a JQL every issue matches changes nothing")
+	assert.NotEqual(t, plain, onlyHigh, "a narrower JQL leaves incidents out")
+
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), append([]string{"report"}, append(args, "--config", writeConfig("summary ~ outage"))...), liveEnv, &stdout, &stderr)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Field 'summary' does not exist")
+	assert.Contains(t, err.Error(), "fix the JQL in the config file")
 }
