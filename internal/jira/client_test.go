@@ -490,3 +490,37 @@ func TestFetchIssuesHonoursCancel(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Less(t, emu.Count("/rest/api/3/search/jql"), 5)
 }
+
+func TestSlowJira(t *testing.T) {
+	site := jiraemu.Generate(jiraemu.GenerateOptions{Seed: 17, IssuesPerProject: 5})
+
+	t.Run("context deadline stops the call", func(t *testing.T) {
+		emu, client := startEmulator(t, site, jira.Options{})
+		emu.SetFaults(jiraemu.Faults{Delay: 5 * time.Second})
+		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+		defer cancel()
+
+		_, err := client.Myself(ctx)
+
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, 1, emu.Count(""), "no retry after the context ended")
+	})
+
+	t.Run("request timeout is retried", func(t *testing.T) {
+		emu, _ := startEmulator(t, site, jira.Options{})
+		emu.SetFaults(jiraemu.Faults{Delay: 5 * time.Second})
+		sleep := &fakeSleep{}
+		client, err := jira.NewBasic(clientURL(t, emu), testEmail, testToken, jira.Options{
+			HTTPClient:  &http.Client{Timeout: 50 * time.Millisecond},
+			MaxAttempts: 3,
+			Sleep:       sleep.Sleep,
+		})
+		require.NoError(t, err)
+
+		_, err = client.Myself(t.Context())
+
+		assert.ErrorIs(t, err, jira.ErrUnavailable)
+		assert.Len(t, sleep.waits, 2, "two waits between three attempts")
+		assert.Contains(t, err.Error(), "after 3 attempts")
+	})
+}

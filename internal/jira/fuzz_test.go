@@ -57,6 +57,10 @@ func FuzzDecodeEnvelopes(f *testing.F) {
 		`{"permissions":{"BROWSE_PROJECTS":{"key":"BROWSE_PROJECTS","havePermission":true}}}`,
 		`{"count":42}`,
 		`{"accountId":"5b10","timeZone":"Asia/Shanghai"}`,
+		`[{"id":"3","statusCategory":{"key":"indeterminate"},"scope":{"type":"PROJECT","project":{"id":"10003"}}}]`,
+		`[{"id":"10004","untranslatedName":"Bug","subtask":false,"hierarchyLevel":0}]`,
+		`{"startAt":0,"maxResults":100,"total":1,"isLast":true,"values":[{"id":"1","created":"2020-06-12T08:13:13.360+0800","items":[{"field":"status","from":"1","to":"3"}]}]}`,
+		`{"id":"10003","key":"EE","name":"Enterprise Edition"}`,
 		`{} {}`, `[`, `{"values":null}`,
 	} {
 		f.Add([]byte(seed))
@@ -76,6 +80,20 @@ func FuzzDecodeEnvelopes(f *testing.F) {
 		_ = decodeJSON(data, &count)
 		var me jirajson.Myself
 		_ = decodeJSON(data, &me)
+		var project jirajson.Project
+		_ = decodeJSON(data, &project)
+		var statuses []jirajson.Status
+		if decodeJSON(data, &statuses) == nil {
+			_ = jirajson.StatusCategories(statuses)
+		}
+		var types []jirajson.IssueType
+		if decodeJSON(data, &types) == nil {
+			_ = jirajson.IssueTypes(types)
+		}
+		var changelog jirajson.PageBeanChangelog
+		if decodeJSON(data, &changelog) == nil {
+			_ = jirajson.Transitions(changelog.Values)
+		}
 		var bulk jirajson.BulkChangelogResponse
 		if decodeJSON(data, &bulk) == nil {
 			for _, log := range bulk.IssueChangeLogs {
