@@ -22,8 +22,9 @@ const (
 	DefaultMaxBackoff     = 30 * time.Second
 	DefaultMaxRetryAfter  = 2 * time.Minute
 	defaultBaseBackoff    = 500 * time.Millisecond
-	// maxBodyBytes bounds how much of one reply the client reads. A bulkfetch page of
-	// 10,000 status histories is a few MiB; a reply larger than this is treated as broken.
+	// maxBodyBytes bounds how much of one reply the client reads. A bulkfetch page of 10,000
+	// status histories is estimated at under 10 MiB (under 1 KiB per history with its author),
+	// so a larger reply is treated as broken.
 	maxBodyBytes = 64 << 20
 )
 
@@ -46,10 +47,25 @@ type Options struct {
 	MaxRetryAfter time.Duration
 	// Sleep waits for d or until ctx ends. Tests replace it to skip real waits. Default: a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Now is the clock used to read Retry-After dates. Default time.Now.
+	// Now is the clock for Retry-After dates and logged or observed durations. Default time.Now.
 	Now func() time.Time
 	// Jitter returns a random duration in [0, d). Default math/rand/v2.
 	Jitter func(d time.Duration) time.Duration
+	// Observe, when set, is called after every attempt, for metrics such as
+	// devops_metrics_jira_requests_total. It must be safe for concurrent use and return quickly.
+	Observe func(RequestObservation)
+}
+
+// RequestObservation describes one attempt of one API call.
+type RequestObservation struct {
+	Method string
+	// Endpoint is the API path with ids replaced by {id}, such as
+	// "/rest/api/3/issue/{id}/changelog", so it is safe as a metric label.
+	Endpoint string
+	// Status is the HTTP status, or 0 when no reply arrived.
+	Status   int
+	Attempt  int
+	Duration time.Duration
 }
 
 // Client reads one Jira Cloud site. It is safe for concurrent use.
@@ -206,7 +222,9 @@ func (c *Client) callDecode(ctx context.Context, method, apiPath string, query u
 		target += "?" + query.Encode()
 	}
 	for attempt := 1; ; attempt++ {
+		sent := c.opts.Now()
 		rep, err := c.send(ctx, method, target, body)
+		c.observe(method, apiPath, rep, attempt, sent)
 		var wait time.Duration
 		var apiErr *APIError
 		switch {
@@ -298,4 +316,25 @@ func newAPIError(method, apiPath string, rep *reply) *APIError {
 		e.Messages, e.Fields = msgs, fields
 	}
 	return e
+}
+
+func (c *Client) observe(method, apiPath string, rep *reply, attempt int, sent time.Time) {
+	if c.opts.Observe == nil {
+		return
+	}
+	status := 0
+	if rep != nil {
+		status = rep.status
+	}
+	c.opts.Observe(RequestObservation{Method: method, Endpoint: endpointPattern(apiPath), Status: status, Attempt: attempt, Duration: c.opts.Now().Sub(sent)})
+}
+
+// endpointPattern replaces the id or key segment of the paths that carry one with {id}.
+func endpointPattern(apiPath string) string {
+	parts := strings.Split(apiPath, "/")
+	// parts[0] is empty, then "rest", "api", "3", resource, id, ...
+	if len(parts) >= 6 && (parts[4] == "issue" || parts[4] == "project" || parts[4] == "version") && parts[5] != "search" {
+		parts[5] = "{id}"
+	}
+	return strings.Join(parts, "/")
 }

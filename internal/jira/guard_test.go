@@ -228,3 +228,41 @@ func TestNewClientRejectsBadInput(t *testing.T) {
 	_, err := NewBearer("https://api.atlassian.com/ex/jira/c", "", Options{})
 	assert.ErrorContains(t, err, "token is required")
 }
+
+func TestEndpointPattern(t *testing.T) {
+	tests := map[string]string{
+		"/rest/api/3/issue/10001/changelog": "/rest/api/3/issue/{id}/changelog",
+		"/rest/api/3/project/EE/version":    "/rest/api/3/project/{id}/version",
+		"/rest/api/3/project/EE":            "/rest/api/3/project/{id}",
+		"/rest/api/3/project/search":        "/rest/api/3/project/search",
+		"/rest/api/3/search/jql":            "/rest/api/3/search/jql",
+		"/rest/api/3/myself":                "/rest/api/3/myself",
+	}
+	for path, want := range tests {
+		assert.Equal(t, want, endpointPattern(path), path)
+	}
+}
+
+func TestObserveSeesEveryAttempt(t *testing.T) {
+	var mu sync.Mutex
+	var seen []RequestObservation
+	net := &countingTransport{}
+	c, err := NewBasic("https://sample.atlassian.net", "dev@example.com", "token", Options{
+		HTTPClient: &http.Client{Transport: net},
+		Observe: func(o RequestObservation) {
+			mu.Lock()
+			seen = append(seen, o)
+			mu.Unlock()
+		},
+	})
+	require.NoError(t, err)
+
+	_, err = c.Versions(t.Context(), "EE")
+
+	require.NoError(t, err)
+	require.Len(t, seen, 1)
+	assert.Equal(t, "GET", seen[0].Method)
+	assert.Equal(t, "/rest/api/3/project/{id}/version", seen[0].Endpoint)
+	assert.Equal(t, 200, seen[0].Status)
+	assert.Equal(t, 1, seen[0].Attempt)
+}
