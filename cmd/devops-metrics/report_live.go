@@ -20,8 +20,9 @@ func loadLiveProject(ctx context.Context, jiraURL, projectKey, incidentJQL strin
 	if email == "" || token == "" {
 		return dora.ProjectData{}, usageError("--jira-url needs the JIRA_EMAIL and JIRA_API_TOKEN environment variables: set them to your Atlassian account email and an API token from https://id.atlassian.com/manage-profile/security/api-tokens")
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})).With("component", "report")
-	client, err := jira.NewBasic(jiraURL, email, token, jira.Options{Logger: logger})
+	base := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger := base.With("component", "report")
+	client, err := jira.NewBasic(jiraURL, email, token, jira.Options{Logger: base})
 	if err != nil {
 		return dora.ProjectData{}, usageError("%v", err)
 	}

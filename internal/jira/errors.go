@@ -79,6 +79,8 @@ func (e *APIError) hint() string {
 		return "check the account email and API token, or the Forge token"
 	case e.Status == 403:
 		return "the account lacks the permission to read this"
+	case e.Status >= 300 && e.Status < 400:
+		return "Jira replied with a redirect, which the client does not follow: use the site's base URL, such as https://your-site.atlassian.net"
 	case e.retryable():
 		return "Jira is rate limiting or unavailable: try again later"
 	}

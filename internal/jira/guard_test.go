@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -265,4 +266,20 @@ func TestObserveSeesEveryAttempt(t *testing.T) {
 	assert.Equal(t, "/rest/api/3/project/{id}/version", seen[0].Endpoint)
 	assert.Equal(t, 200, seen[0].Status)
 	assert.Equal(t, 1, seen[0].Attempt)
+}
+
+func TestRedirectIsNotFollowed(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "https://elsewhere.example/rest/api/3/myself", http.StatusFound)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := NewBasic(srv.URL, "dev@example.com", "token", Options{MaxAttempts: 1})
+	require.NoError(t, err)
+
+	_, err = c.Myself(t.Context())
+
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, http.StatusFound, apiErr.Status)
+	assert.Contains(t, err.Error(), "does not follow")
 }

@@ -43,8 +43,8 @@ func (c *Client) ProjectStatuses(ctx context.Context, projectID string) (map[str
 // its statuses, the issue types, its versions and every issue with its complete status history.
 // SiteTimeZone is the calling account's time zone, because Jira's REST API does not expose the
 // site default. Callers that know the site's zone should set it themselves.
-// It costs five metadata requests plus the version pages, search pages and bulkfetch pages
-// (one more when progress is not nil, for the count).
+// It costs four metadata requests (project, myself, statuses, issue types) plus the version,
+// search and bulkfetch pages, and one count request when progress is not nil.
 func (c *Client) LoadProject(ctx context.Context, idOrKey string, progress func(fetched, total int)) (dora.ProjectData, error) {
 	project, err := c.Project(ctx, idOrKey)
 	if err != nil {
