@@ -524,3 +524,28 @@ func TestSlowJira(t *testing.T) {
 		assert.Contains(t, err.Error(), "after 3 attempts")
 	})
 }
+
+func TestTeamManagedProjectStatuses(t *testing.T) {
+	site, snap := generatedSnapshot(t, jiraemu.GenerateOptions{Seed: 18, Projects: 2, IssuesPerProject: 80, TeamManagedEvery: 2})
+	_, client := startEmulator(t, site, jira.Options{})
+
+	statusCount := map[string]int{"GA": 4, "GB": 8} // GB sees the 4 global statuses and its own 4
+	for _, key := range snap.ProjectKeys() {
+		t.Run(key, func(t *testing.T) {
+			want, err := snap.ProjectData(key)
+			require.NoError(t, err)
+			got, err := client.LoadProject(t.Context(), key, nil)
+			require.NoError(t, err)
+
+			assert.Equal(t, want.Statuses, got.Statuses)
+			assert.Len(t, got.Statuses, statusCount[key])
+			assert.Equal(t, reportJSON(t, want), reportJSON(t, got))
+		})
+	}
+	own := map[string]bool{"20010": true, "20011": true, "20012": true, "20013": true}
+	for _, issue := range site.Issues[80:] {
+		for _, h := range issue.Histories {
+			assert.True(t, own[h.Items[0].To], "%s moves only through GB's own statuses", issue.Key)
+		}
+	}
+}

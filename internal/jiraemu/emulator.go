@@ -35,6 +35,9 @@ type User struct {
 	// Admin grants the Administer Jira global permission, which lets the account check other
 	// accounts' permissions with permissions/check.
 	Admin bool
+	// ProjectAdmin grants ADMINISTER_PROJECTS on every project the account may browse, so the
+	// account may change project settings that need it.
+	ProjectAdmin bool
 }
 
 // EmulatorOptions configures an Emulator.

@@ -26,6 +26,9 @@ type GenerateOptions struct {
 	// LongHistoryEvery gives every Nth issue 60 to 120 status changes, more than search's
 	// changelog keeps [50]. A negative value gives none.
 	LongHistoryEvery int
+	// TeamManagedEvery makes every Nth project team-managed, with its own statuses scoped to
+	// it (ids 20000 + 10 × project index + 0..3). Zero or less makes none [0].
+	TeamManagedEvery int
 	// Days is how far back issues are created, counted from Now [180].
 	Days int
 	// Now is the instant the site's history ends [2026-01-01T00:00:00Z].
@@ -124,6 +127,18 @@ type genVersion struct {
 
 func (g *generator) project(site *Site, p int) {
 	project := jirajson.Project{ID: strconv.Itoa(10000 + p), Key: projectKey(p), Name: fmt.Sprintf("Generated project %d", p+1), ProjectTypeKey: "software"}
+	statuses := genStatuses
+	if g.opts.TeamManagedEvery > 0 && p%g.opts.TeamManagedEvery == g.opts.TeamManagedEvery-1 {
+		project.Simplified = true
+		statuses = map[string]jirajson.Status{}
+		for k, id := range []string{GenStatusToDo, GenStatusInProgress, GenStatusInReview, GenStatusDone} {
+			s := genStatuses[id]
+			s.ID = strconv.Itoa(20000 + 10*p + k)
+			s.Scope = &jirajson.StatusScope{Type: "PROJECT", Project: &jirajson.ScopeProject{ID: jirajson.ID(project.ID)}}
+			statuses[id] = s
+			site.Statuses = append(site.Statuses, s)
+		}
+	}
 	site.Projects = append(site.Projects, project)
 	loc, _ := time.LoadLocation(generatedZones[p%len(generatedZones)])
 	start := g.opts.Now.Add(-time.Duration(g.opts.Days) * 24 * time.Hour)
@@ -149,7 +164,7 @@ func (g *generator) project(site *Site, p int) {
 	}
 
 	for i := range g.opts.IssuesPerProject {
-		site.Issues = append(site.Issues, g.issue(project, i, loc, start, versions))
+		site.Issues = append(site.Issues, g.issue(project, i, loc, start, versions, statuses))
 	}
 }
 
@@ -164,7 +179,9 @@ func projectKey(p int) string {
 	return "G" + key
 }
 
-func (g *generator) issue(project jirajson.Project, i int, loc *time.Location, start time.Time, versions []genVersion) *IssueRecord {
+// issue generates one issue. Its workflow uses the GenStatus* ids; statuses maps them to the
+// project's own statuses, which differ for team-managed projects.
+func (g *generator) issue(project jirajson.Project, i int, loc *time.Location, start time.Time, versions []genVersion, statuses map[string]jirajson.Status) *IssueRecord {
 	id := strconv.Itoa(g.nextIssueID)
 	g.nextIssueID++
 	long := g.opts.LongHistoryEvery > 0 && i%g.opts.LongHistoryEvery == g.opts.LongHistoryEvery-1
@@ -201,7 +218,7 @@ func (g *generator) issue(project jirajson.Project, i int, loc *time.Location, s
 		g.nextHistoryID++
 		rec.Histories = append(rec.Histories, jirajson.History{
 			ID: strconv.Itoa(g.nextHistoryID), Created: jirajson.Time{Time: next},
-			Items: []jirajson.HistoryItem{{Field: "status", FieldType: "jira", FieldID: "status", From: status, FromString: genStatuses[status].Name, To: to, ToString: genStatuses[to].Name}},
+			Items: []jirajson.HistoryItem{{Field: "status", FieldType: "jira", FieldID: "status", From: statuses[status].ID, FromString: statuses[status].Name, To: statuses[to].ID, ToString: statuses[to].Name}},
 		})
 		status, at = to, next
 		if to == GenStatusDone {
@@ -264,7 +281,7 @@ func (g *generator) issue(project jirajson.Project, i int, loc *time.Location, s
 	priorities := []map[string]string{{"id": "2", "name": "High"}, {"id": "3", "name": "Medium"}, {"id": "4", "name": "Low"}}
 	fields := map[string]any{
 		"issuetype":      issueType,
-		"status":         genStatuses[status],
+		"status":         statuses[status],
 		"created":        jirajson.Time{Time: created},
 		"updated":        jirajson.Time{Time: at},
 		"resolutiondate": jirajson.Time{Time: resolved},

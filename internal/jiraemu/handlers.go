@@ -30,6 +30,7 @@ const (
 	defaultPageSize      = 50
 	maxRequestBodyBytes  = 1 << 20
 	permissionBrowse     = "BROWSE_PROJECTS"
+	permissionAdminister = "ADMINISTER_PROJECTS"
 	msgIssueNotFound     = "Issue does not exist or you do not have permission to see it."
 	msgProjectNotFound   = "No project could be found with key or id '%s'."
 	msgUnboundedJQL      = "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
@@ -470,7 +471,7 @@ func (e *Emulator) handlePermissionsCheck(w *recorder, r *http.Request, user cal
 				order = append(order, key)
 				byPermission[key] = []int64{}
 			}
-			if key != permissionBrowse {
+			if key != permissionBrowse && !(key == permissionAdminister && e.projectAdmin(account)) {
 				continue
 			}
 			for _, id := range pp.Projects {
@@ -485,6 +486,11 @@ func (e *Emulator) handlePermissionsCheck(w *recorder, r *http.Request, user cal
 		grants.ProjectPermissions = append(grants.ProjectPermissions, jirajson.ProjectPermissionGrant{Permission: key, Projects: byPermission[key]})
 	}
 	writeJSONReply(w, http.StatusOK, grants)
+}
+
+// projectAdmin reports whether account administers the projects it may browse.
+func (e *Emulator) projectAdmin(account string) bool {
+	return slices.ContainsFunc(e.users, func(u User) bool { return u.AccountID == account && u.ProjectAdmin })
 }
 
 // findIssue finds an issue by id or key (keys compare case-insensitively); the caller holds e.mu.
