@@ -141,7 +141,7 @@ func screenshotDir(t *testing.T) string {
 	return dir
 }
 
-// record runs on Chromium's event goroutine: it only stores what it sees.
+// record runs on Chromium's event goroutine, so it only stores the events it receives.
 func (b *browser) record(event any) {
 	e := b.events
 	e.mu.Lock()
@@ -185,7 +185,7 @@ func (e *browserEvents) problem(text string) {
 	e.problems = append(e.problems, text)
 }
 
-// takeProblems returns the problems recorded so far and forgets them.
+// takeProblems returns the problems recorded so far and clears the list.
 func (b *browser) takeProblems() []string {
 	e := b.events
 	e.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/devops-metrics/devops-metrics/internal/dora"
+	"github.com/devops-metrics/devops-metrics/internal/jiraemu"
 	"github.com/devops-metrics/devops-metrics/internal/samplesite"
 	"github.com/stretchr/testify/require"
 )
@@ -31,6 +33,9 @@ type devServer struct {
 	base    string
 	siteURL string
 	output  *lockedBuffer
+	// stop interrupts the server and waits for it to exit; later calls do nothing.
+	stop     func(t *testing.T)
+	stopOnce sync.Once
 }
 
 // lockedBuffer collects the server's output from its pipe goroutines.
@@ -77,34 +82,46 @@ func freeLoopbackAddress(t *testing.T) string {
 }
 
 // startDevServer runs "serve --dev --snapshot DIR" for the viewer, and returns once the server
-// answers. It skips the test while the serve command is not implemented.
+// is ready. It skips the test while the serve command is not implemented.
 func startDevServer(t *testing.T, snapshotDir, viewer string) *devServer {
+	t.Helper()
+	return startDevServerWith(t, []string{"--snapshot", snapshotDir, "--viewer", viewer}, nil)
+}
+
+// startDevServerWith runs "serve --dev" with the given Jira flags and extra environment
+// variables, on a free loopback port and a fresh store.
+func startDevServerWith(t *testing.T, jiraFlags, environment []string) *devServer {
 	t.Helper()
 	binary := buildBinary(t)
 	address := freeLoopbackAddress(t)
 	server := &devServer{base: "http://" + address, output: &lockedBuffer{}}
 
-	cmd := exec.Command(binary, "serve", "--dev", "--snapshot", snapshotDir, "--addr", address,
-		"--viewer", viewer, "--db", filepath.Join(t.TempDir(), "metrics.db"))
+	args := append([]string{"serve", "--dev", "--addr", address, "--db", filepath.Join(t.TempDir(), "metrics.db")}, jiraFlags...)
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), environment...)
 	cmd.Stdout = server.output
 	cmd.Stderr = server.output
 	require.NoError(t, cmd.Start(), "start %s", strings.Join(cmd.Args, " "))
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("server output:\n%s", server.output.String())
-		}
-	})
+	server.stop = func(t *testing.T) {
+		t.Helper()
+		server.stopOnce.Do(func() {
+			_ = cmd.Process.Signal(os.Interrupt)
+			select {
+			case <-exited:
+			case <-time.After(10 * time.Second):
+				_ = cmd.Process.Kill()
+				<-exited
+			}
+			if t.Failed() {
+				t.Logf("server output:\n%s", server.output.String())
+			}
+		})
+	}
+	t.Cleanup(func() { server.stop(t) })
 
-	// Wait, a bounded number of times, until the server answers /readyz.
+	// Poll /readyz a bounded number of times until it returns 200.
 	for attempt := 0; ; attempt++ {
 		select {
 		case err := <-exited:
@@ -127,8 +144,8 @@ func startDevServer(t *testing.T, snapshotDir, viewer string) *devServer {
 	return server
 }
 
-// waitForProject waits, a bounded number of times, until the first sync lists the project for
-// the viewer, and returns the site URL the server names.
+// waitForProject polls /forge/gadget/projects a bounded number of times until the first sync
+// lists the project for the viewer, and stores the site URL the server returns.
 func (s *devServer) waitForProject(t *testing.T, projectID string) {
 	t.Helper()
 	for attempt := 0; ; attempt++ {
@@ -152,7 +169,7 @@ func (s *devServer) waitForProject(t *testing.T, projectID string) {
 	}
 }
 
-// waitForStatus waits, a bounded number of times, until GET path answers status.
+// waitForStatus polls GET path a bounded number of times until it returns status.
 func (s *devServer) waitForStatus(t *testing.T, path string, status int) {
 	t.Helper()
 	last := 0
@@ -165,7 +182,7 @@ func (s *devServer) waitForStatus(t *testing.T, path string, status int) {
 				return
 			}
 		}
-		require.Less(t, attempt, 600, "GET %s kept answering %d, not %d:\n%s", path, last, status, s.output.String())
+		require.Less(t, attempt, 600, "GET %s kept returning %d, expected %d:\n%s", path, last, status, s.output.String())
 		time.Sleep(100 * time.Millisecond)
 	}
 }
@@ -182,7 +199,9 @@ func TestSampleSiteEndToEnd(t *testing.T) {
 	})
 	t.Run("edit view saves and shows the configuration again", func(t *testing.T) {
 		b := newBrowser(t)
-		checkEditView(t, b, server.base, sampleProjectEE)
+		// NOTE: the emulator grants Browse Projects only, never Administer Projects, so the dev
+		// viewer cannot save project settings here; the fixture backend covers a saving viewer.
+		checkEditView(t, b, server.base, sampleProjectEE, false)
 	})
 }
 
@@ -190,8 +209,30 @@ func TestSampleSiteForbidden(t *testing.T) {
 	sample := samplesite.Dir(t)
 	chromiumPath(t)
 
-	// The same site, except that permissions.json lets another account browse the projects and
-	// not the gadget's viewer. The sample's files are linked, not copied.
+	// With --snapshot the viewer's own account syncs the site, so a project the viewer cannot
+	// browse is never synced. Here the test serves the sample site from its own emulator: a sync
+	// account that administers Jira may browse both projects, and the gadget's viewer none.
+	const syncAccount, syncEmail, syncToken = "sync-account", "sync@localhost", "sync-token"
+	dir := sampleWithPermissions(t, sample, fmt.Sprintf(`{%q: [%q, "10050"], %q: []}`, syncAccount, sampleProjectEE, devViewer))
+	site, err := jiraemu.LoadDir(dir)
+	require.NoError(t, err, "load the sample site")
+	emulator := httptest.NewServer(jiraemu.New(site, jiraemu.EmulatorOptions{
+		Users: []jiraemu.User{{AccountID: syncAccount, Email: syncEmail, APIToken: syncToken, Admin: true}},
+	}))
+	t.Cleanup(emulator.Close)
+
+	server := startDevServerWith(t, []string{"--jira-url", emulator.URL, "--viewer", devViewer},
+		[]string{"JIRA_EMAIL=" + syncEmail, "JIRA_API_TOKEN=" + syncToken})
+	server.waitForStatus(t, "/forge/gadget/report?project="+sampleProjectEE+"&from=2020-06-01&to=2020-08-01", http.StatusForbidden)
+
+	b := newBrowser(t)
+	checkForbidden(t, b, server.base, sampleProjectEE)
+}
+
+// sampleWithPermissions returns a folder with the sample site's files linked, not copied, and
+// the given permissions.json.
+func sampleWithPermissions(t *testing.T, sample, permissions string) string {
+	t.Helper()
 	dir := t.TempDir()
 	entries, err := os.ReadDir(sample)
 	require.NoError(t, err, "list the sample site")
@@ -201,12 +242,6 @@ func TestSampleSiteForbidden(t *testing.T) {
 		}
 		require.NoError(t, os.Symlink(filepath.Join(sample, entry.Name()), filepath.Join(dir, entry.Name())), "link %s", entry.Name())
 	}
-	permissions := fmt.Sprintf(`{"someone-else": [%q, "10050"], %q: []}`, sampleProjectEE, devViewer)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "permissions.json"), []byte(permissions), 0o644))
-
-	server := startDevServer(t, dir, devViewer)
-	server.waitForStatus(t, "/forge/gadget/report?project="+sampleProjectEE+"&from=2020-06-01&to=2020-08-01", http.StatusForbidden)
-
-	b := newBrowser(t)
-	checkForbidden(t, b, server.base, sampleProjectEE)
+	return dir
 }

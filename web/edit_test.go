@@ -11,7 +11,7 @@ import (
 func TestEditViewSavesConfiguration(t *testing.T) {
 	site := newFixtureSite(t)
 	b := newBrowser(t)
-	checkEditView(t, b, site.URL(), fixtureProjectEE)
+	checkEditView(t, b, site.URL(), fixtureProjectEE, true)
 
 	t.Run("settings change without permission", func(t *testing.T) {
 		b := b.forTest(t)
@@ -33,8 +33,9 @@ func TestEditViewSavesConfiguration(t *testing.T) {
 
 // checkEditView walks through the edit view as a person would: the unconfigured gadget, the
 // validation messages, saving the gadget's choices and the project settings, and a reload that
-// shows them again.
-func checkEditView(t *testing.T, b *browser, base, projectID string) {
+// shows them again. When the viewer may not administer the project, saving its settings must
+// show a message that names the missing permission instead.
+func checkEditView(t *testing.T, b *browser, base, projectID string, canAdminister bool) {
 	t.Helper()
 	b.do("open the unconfigured gadget",
 		chromedp.Navigate(base+"/"),
@@ -125,11 +126,24 @@ func checkEditView(t *testing.T, b *browser, base, projectID string) {
 	assert.Contains(t, patternError, "Fix it or leave the field empty", "the message says what to do")
 	b.screenshot("07-settings-invalid")
 
-	b.do("save valid project settings",
+	b.do("enter valid project settings",
 		chromedp.SetValue(chromedp.CSS(`#deployed-statuses`), "10001, 3"),
 		chromedp.SetValue(chromedp.CSS(`#incident-types`), "Bug, Incident"),
 		chromedp.SetValue(chromedp.CSS(`#rework-pattern`), "(?i)hotfix"),
 		chromedp.Click(chromedp.CSS(`#start-created`)),
+	)
+	if !canAdminister {
+		b.expectConsoleError(`status of 403`)
+		b.do("save the project settings without permission",
+			chromedp.Click(chromedp.CSS(`#save-settings`)),
+			chromedp.WaitVisible(chromedp.CSS(`#settings-error`)),
+		)
+		message := evaluate[string](b, "read the settings error", `document.querySelector('#settings-error').textContent`)
+		assert.Contains(t, message, "Administer Projects", "the message names the missing permission")
+		b.screenshot("08-settings-forbidden")
+		return
+	}
+	b.do("save valid project settings",
 		chromedp.Click(chromedp.CSS(`#save-settings`)),
 		chromedp.Poll[chromedp.Void](`document.querySelector('#settings-status').textContent.startsWith('Project settings saved')`),
 	)

@@ -14,27 +14,27 @@ import (
 	"github.com/devops-metrics/devops-metrics/web"
 )
 
-// Project ids of the fixture site. The viewer may browse the first two; the third stands for a
-// project whose Browse Projects permission was taken away after the gadget was set up.
+// Project ids of the fixture site. The viewer may browse the first two. The third is a project
+// whose Browse Projects permission was revoked after the gadget was set up.
 const (
 	fixtureProjectEE     = "10003"
 	fixtureProjectK5     = "10050"
 	fixtureProjectHidden = "10099"
 )
 
-// fixtureSite is a stand-in for the backend's gadget routes, served with the built page from
-// web.Assets on 127.0.0.1. It answers like the real routes: Report JSON, Evidence JSON, project
+// fixtureSite replaces the backend's gadget routes, served with the built page from
+// web.Assets on 127.0.0.1. It responds like the real routes: Report JSON, Evidence JSON, project
 // settings, and JSON errors with 403, 404 and 503.
 type fixtureSite struct {
 	server *httptest.Server
 
 	mu       sync.Mutex
 	settings map[string]dora.Config
-	// failReports makes the report route answer 503, as when the permission check cannot reach Jira.
+	// failReports makes the report route return 503, as when the permission check cannot reach Jira.
 	failReports bool
 	// holdReports, when set, makes report requests wait until it is closed.
 	holdReports chan struct{}
-	// denySettings makes settings changes answer 403, as for a viewer who may not administer the project.
+	// denySettings makes settings changes return 403, as for a viewer who may not administer the project.
 	denySettings bool
 }
 
@@ -49,7 +49,7 @@ func newFixtureSite(t *testing.T) *fixtureSite {
 	mux.HandleFunc("GET /forge/projects/{projectId}/settings", site.handleGetSettings)
 	mux.HandleFunc("PUT /forge/projects/{projectId}/settings", site.handlePutSettings)
 	mux.HandleFunc("GET /violation.html", handleViolation)
-	// httptest listens on 127.0.0.1 unless told otherwise.
+	// httptest listens on 127.0.0.1 unless the httptest.serve flag sets another address.
 	site.server = httptest.NewServer(mux)
 	t.Cleanup(func() {
 		site.release()
@@ -76,7 +76,7 @@ var fixtureProjects = map[string]dora.Project{
 	fixtureProjectHidden: {ID: fixtureProjectHidden, Key: "SEC", Name: "Security"},
 }
 
-// handleProjects answers in the object form, with the site URL that issue links start with.
+// handleProjects responds in the object form, with the site URL that issue links start with.
 func (s *fixtureSite) handleProjects(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"projects": []dora.Project{fixtureProjects[fixtureProjectEE], fixtureProjects[fixtureProjectK5]},
@@ -167,7 +167,7 @@ func validateFixtureConfig(config dora.Config) error {
 	return nil
 }
 
-// projectAndWindow reads the project and window parameters as the real routes do, answering
+// projectAndWindow reads the project and window parameters as the real routes do, returning
 // 403 for the project the viewer may not browse.
 func projectAndWindow(w http.ResponseWriter, r *http.Request) (dora.Project, dora.WindowJSON, bool) {
 	query := r.URL.Query()

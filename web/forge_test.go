@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// fakeBridgeScript stands in for the bridge Jira injects into a Custom UI iframe. It answers
+// fakeBridgeScript replaces the bridge Jira injects into a Custom UI iframe. It handles
 // @forge/bridge's calls: "invoke" goes to the fixture backend with fetch (as Forge would send it
 // to the remote), "getContext" returns a gadget context, "submit" records the configuration and
 // "enableTheming" switches the page to Jira's dark mode. Every call is recorded in __bridgeCalls.

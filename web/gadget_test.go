@@ -123,7 +123,7 @@ func TestGadgetShowsReportValues(t *testing.T) {
 
 // checkReportView opens the gadget on a project for June and July 2020 and checks every value,
 // level, the tab keys, each metric's panel and the drill-down against the server's JSON.
-// siteURL is the Jira site the server names in its projects answer, or "" when it names none.
+// siteURL is the Jira site URL from the projects response, or "" when the response has none.
 func checkReportView(t *testing.T, b *browser, base, projectID, siteURL string) {
 	t.Helper()
 	window := url.Values{"project": {projectID}, "from": {"2020-06-01"}, "to": {"2020-08-01"}}

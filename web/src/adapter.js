@@ -1,4 +1,4 @@
-// The adapter is the only module that knows where the gadget runs. Inside Jira it calls the
+// The adapter is the only module that depends on where the gadget runs. Inside Jira it calls the
 // remote backend through Forge's invokeRemote and stores gadget choices with view.submit.
 // Outside Jira (the local dev server) it calls the same paths with fetch and keeps gadget
 // choices in localStorage. Everything else in the UI calls the adapter and never checks which.

@@ -62,7 +62,7 @@ export class Api {
 
   /**
    * Returns the projects the viewer may browse, and the Jira site URL when the server sends one.
-   * The server may answer with a bare array or with an object that has a `projects` array.
+   * The server may return a bare array or an object with a `projects` array.
    */
   async projects() {
     const body = await this.get('/forge/gadget/projects', {});
@@ -101,7 +101,7 @@ export class Api {
     const error = response.body?.error ?? {};
     const message = typeof error.message === 'string' && error.message !== ''
       ? error.message
-      : `The metrics service answered with HTTP status ${response.status}.`;
+      : `The metrics service returned HTTP status ${response.status}. Try again, and if it keeps failing, tell your Jira administrator.`;
     throw new ApiError(response.status, typeof error.code === 'string' ? error.code : 'unknown', message);
   }
 }

@@ -7,7 +7,7 @@ import { addDays, daysBetween, parseDate } from './format.js';
 import { metrics } from './metrics.js';
 import { normalizeConfiguration } from './gadget.js';
 
-/** The longest custom window, in days, that the edit view accepts. */
+/** The maximum length of a custom window, in days, that the edit view accepts. */
 export const maxWindowDays = 3 * 365;
 
 /**

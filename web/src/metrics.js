@@ -1,5 +1,5 @@
-// What the gadget shows for each metric: its name, headline value, level thresholds, weekly
-// series and which data-quality counts bear on it.
+// Metric definitions: each metric's name, headline value, level thresholds, weekly series and
+// the data-quality counts that bear on it.
 import { formatHours, formatPerWeek, formatRate, oneDecimal } from './format.js';
 
 /**
