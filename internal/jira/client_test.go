@@ -178,6 +178,29 @@ func TestRateLimitEveryThirdRequest(t *testing.T) {
 	}
 }
 
+func TestRateLimitBursts(t *testing.T) {
+	site, snap := generatedSnapshot(t, jiraemu.GenerateOptions{Seed: 19, IssuesPerProject: 1500})
+	key := snap.ProjectKeys()[0]
+	want, err := snap.ProjectData(key)
+	require.NoError(t, err)
+	sleep := &fakeSleep{}
+	emu, client := startEmulator(t, site, jira.Options{Sleep: sleep.Sleep})
+	emu.SetFaults(jiraemu.Faults{RateLimitEvery: 10, RateLimitBurst: 4, RetryAfter: "2"})
+
+	got, err := client.LoadProject(t.Context(), key, nil)
+	require.NoError(t, err)
+
+	assert.Equal(t, reportJSON(t, want), reportJSON(t, got))
+	rateLimited := 0
+	for _, r := range emu.Requests() {
+		if r.Status == 429 {
+			rateLimited++
+		}
+	}
+	assert.GreaterOrEqual(t, rateLimited, 8, "at least two bursts of four")
+	assert.Equal(t, time.Duration(rateLimited)*2*time.Second, sleep.total(), "every 429 waited its Retry-After")
+}
+
 func TestRateLimitWithRealSleep(t *testing.T) {
 	site := jiraemu.Generate(jiraemu.GenerateOptions{Seed: 4, IssuesPerProject: 20, VersionsPerProject: 3})
 	emu, _ := startEmulator(t, site, jira.Options{})

@@ -59,6 +59,9 @@ type EmulatorOptions struct {
 type Faults struct {
 	// RateLimitEvery makes every Nth request fail with 429 and RetryAfter.
 	RateLimitEvery int
+	// RateLimitBurst is how many requests in a row fail with 429 from every Nth one on
+	// (at most RateLimitEvery). Zero means 1.
+	RateLimitBurst int
 	// RetryAfter is the Retry-After header value sent with 429 and 503 replies, such as "1"
 	// or an HTTP date. Empty sends no header.
 	RetryAfter string
@@ -213,7 +216,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if every(faults.RateLimitEvery, n) {
+	if inBurst(faults.RateLimitEvery, faults.RateLimitBurst, n) {
 		if faults.RetryAfter != "" {
 			w.Header().Set("Retry-After", faults.RetryAfter)
 		}
@@ -252,6 +255,11 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func every(n, i int) bool { return n > 0 && i%n == 0 }
+
+// inBurst reports whether request i is one of the burst requests that start at each multiple of n.
+func inBurst(n, burst, i int) bool {
+	return n > 0 && i >= n && i%n < max(burst, 1)
+}
 
 // stripForgePrefix turns /ex/jira/{cloudId}/rest/... into /rest/....
 func stripForgePrefix(p string) string {
