@@ -100,7 +100,8 @@ func (d *devSite) startEmulator(opts serveOptions) error {
 	}
 	d.email, d.apiToken = devEmulatorEmail, randomToken()
 	emulator := jiraemu.New(site, jiraemu.EmulatorOptions{
-		Users:  []jiraemu.User{{AccountID: d.viewer, Email: d.email, APIToken: d.apiToken}},
+		// The dev viewer administers the projects they may browse, so the settings can be changed.
+		Users:  []jiraemu.User{{AccountID: d.viewer, Email: d.email, APIToken: d.apiToken, ProjectAdmin: true}},
 		Logger: d.base,
 	})
 	if opts.jiraLatency > 0 {

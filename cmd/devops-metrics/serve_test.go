@@ -117,14 +117,14 @@ func (s *inProcessServer) countLogs(msg string) int {
 
 func (s *inProcessServer) get(t testing.TB, path string, header map[string]string) (int, []byte) {
 	t.Helper()
-	return s.send(t, http.MethodGet, path, header)
+	return s.send(t, http.MethodGet, path, header, "")
 }
 
-func (s *inProcessServer) send(t testing.TB, method, path string, header map[string]string) (int, []byte) {
+func (s *inProcessServer) send(t testing.TB, method, path string, header map[string]string, payload string) (int, []byte) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), serveWait)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, "http://"+s.addr+path, nil)
+	req, err := http.NewRequestWithContext(ctx, method, "http://"+s.addr+path, strings.NewReader(payload))
 	require.NoError(t, err)
 	for k, v := range header {
 		req.Header.Set(k, v)
@@ -185,6 +185,9 @@ func TestServeDevServesGadgetAndRoutesWithoutToken(t *testing.T) {
 	status, report := srv.get(t, "/forge/gadget/report?window=30&project="+list.Projects[0].ID, nil)
 	assert.Equal(t, http.StatusOK, status, "body: %s", report)
 	assert.Contains(t, string(report), `"deploymentFrequency"`)
+
+	status, saved := srv.send(t, http.MethodPut, "/forge/projects/"+list.Projects[0].ID+"/settings", nil, `{"timeZone":"Asia/Tokyo"}`)
+	assert.Equal(t, http.StatusOK, status, "the dev viewer administers the emulated projects: %s", saved)
 }
 
 func TestServeRejectsBadFlags(t *testing.T) {
@@ -252,7 +255,7 @@ func (f *forgeSite) trigger(t testing.TB, path string) (int, []byte) {
 	return f.srv.send(t, http.MethodPost, path, map[string]string{
 		"Authorization":        "Bearer " + token,
 		"X-Forge-Oauth-System": systemToken,
-	})
+	}, "")
 }
 
 func TestTriggerAnswersWhileSyncRunsAndDeduplicates(t *testing.T) {
@@ -319,7 +322,7 @@ func BenchmarkTriggerDuringSync(b *testing.B) {
 	b.ReportAllocs()
 
 	for b.Loop() {
-		status, _ := f.srv.send(b, http.MethodPost, "/forge/triggers/recompute", header)
+		status, _ := f.srv.send(b, http.MethodPost, "/forge/triggers/recompute", header, "")
 		if status != http.StatusAccepted {
 			b.Fatalf("trigger status %d, want 202", status)
 		}

@@ -11,8 +11,9 @@
 // {"error":{"code":"...","message":"..."}} in one place, writeError in errors.go.
 //
 // Caveats:
-//   - A project that is not stored for the installation gets 404 before any permission check,
-//     so a viewer can learn whether a project key has been synced, though never its data.
+//   - A project key that is not stored for the installation gets 404 before any permission
+//     check, so a viewer can learn whether a key has been synced, though never its data.
+//     Numeric project ids are always checked first.
 //   - Uninstall deletes the installation's data through Config.DeleteInstallation. Only a
 //     deleter that first stops a running recompute, as the recompute package's does, keeps
 //     that recompute from writing data back.

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/devops-metrics/devops-metrics/internal/access"
 	"github.com/devops-metrics/devops-metrics/internal/dora"
 )
 
@@ -21,12 +20,8 @@ func (s *Server) handleDevReport() http.HandlerFunc {
 			writeError(w, r, err)
 			return
 		}
-		project, err := s.resolveProject(inv.InstallationID, q.Project)
+		project, err := s.authorizeProject(r, inv, q.Project)
 		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		if err := s.require(r, inv, access.BrowseProjects, project.ID); err != nil {
 			writeError(w, r, err)
 			return
 		}

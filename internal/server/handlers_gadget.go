@@ -143,11 +143,8 @@ func nonNil[T any](list []T) []T {
 // viewReport resolves the project of q, checks the viewer's Browse Projects permission on it,
 // and returns the stored report of a preset window or computes a custom one.
 func (s *Server) viewReport(r *http.Request, inv forge.Invocation, q reportQuery) (dora.Report, dora.Evidence, error) {
-	project, err := s.resolveProject(inv.InstallationID, q.Project)
+	project, err := s.authorizeProject(r, inv, q.Project)
 	if err != nil {
-		return dora.Report{}, dora.Evidence{}, err
-	}
-	if err := s.require(r, inv, access.BrowseProjects, project.ID); err != nil {
 		return dora.Report{}, dora.Evidence{}, err
 	}
 	if q.Custom() {
@@ -162,6 +159,26 @@ func (s *Server) viewReport(r *http.Request, inv forge.Invocation, q reportQuery
 		return dora.Report{}, dora.Evidence{}, err
 	}
 	return stored.Report, stored.Evidence, nil
+}
+
+// authorizeProject finds a synced project of the installation by id or key and checks the
+// viewer's Browse Projects permission on it. A numeric id that is not synced is checked too,
+// so a viewer without the permission gets 403 whether or not the project was synced.
+func (s *Server) authorizeProject(r *http.Request, inv forge.Invocation, ref string) (dora.Project, error) {
+	project, err := s.resolveProject(inv.InstallationID, ref)
+	if err != nil {
+		var apiErr *Error
+		if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound && isProjectID(ref) {
+			if permErr := s.require(r, inv, access.BrowseProjects, ref); permErr != nil {
+				return dora.Project{}, permErr
+			}
+		}
+		return dora.Project{}, err
+	}
+	if err := s.require(r, inv, access.BrowseProjects, project.ID); err != nil {
+		return dora.Project{}, err
+	}
+	return project, nil
 }
 
 // resolveProject finds a synced project of the installation by id or key.

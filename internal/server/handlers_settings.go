@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -82,7 +81,7 @@ func decodeSettings(r *http.Request) (dora.Config, error) {
 // projectIDParam returns the {projectId} path value, which must be a numeric Jira project id.
 func projectIDParam(r *http.Request) (string, error) {
 	id := chi.URLParam(r, "projectId")
-	if !isProjectRef(id) || strings.Trim(id, "0123456789") != "" {
+	if !isProjectID(id) {
 		return "", invalidf("invalid project id %q in the path: use the numeric Jira project id, such as 10000", id)
 	}
 	return id, nil

@@ -171,6 +171,11 @@ func scalarString(raw json.RawMessage) (string, error) {
 	return n.String(), nil
 }
 
+// isProjectID reports whether s is a Jira project id: digits without a leading zero.
+func isProjectID(s string) bool {
+	return isProjectRef(s) && strings.Trim(s, "0123456789") == ""
+}
+
 // isProjectRef reports whether s looks like a Jira project id (digits) or key (a letter, then
 // letters, digits or underscores).
 func isProjectRef(s string) bool {

@@ -130,6 +130,18 @@ func TestReportForbiddenWithoutBrowsePermission(t *testing.T) {
 	assert.NotContains(t, string(got.body), "Alpha EE")
 }
 
+func TestUnsyncedProjectIDIsCheckedBeforeNotFound(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	f.jira.grant(aliceToken, access.BrowseProjects, "30000", true)
+
+	denied := f.get(t, installA, "alice", aliceToken, "/forge/gadget/report", reportQuery("40000", "90"))
+	assert.Equal(t, http.StatusForbidden, denied.status)
+
+	granted := f.get(t, installA, "alice", aliceToken, "/forge/gadget/report", reportQuery("30000", "90"))
+	assert.Equal(t, http.StatusNotFound, granted.status)
+	assert.Equal(t, "not_found", granted.errorCode(t))
+}
+
 func TestReportUnavailableWhenPermissionCheckFails(t *testing.T) {
 	f := newFixture(t, fixtureOptions{})
 	f.jira.grant(aliceToken, access.BrowseProjects, projectEE, true)
