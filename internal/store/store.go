@@ -93,8 +93,9 @@ type Options struct {
 
 // Store is an open store file. Create it with Open and release it with Close.
 type Store struct {
-	db  *bolt.DB
-	log *slog.Logger
+	db   *bolt.DB
+	path string // kept because bbolt forgets the path on close
+	log  *slog.Logger
 }
 
 // Open opens or creates the store file at path and migrates its schema to SchemaVersion.
@@ -115,7 +116,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 
-	s := &Store{db: db, log: logger}
+	s := &Store{db: db, path: path, log: logger}
 	from, err := s.migrate()
 	if err != nil {
 		_ = db.Close()
@@ -128,14 +129,14 @@ func Open(path string, opts Options) (*Store, error) {
 // Close releases the file. Calls that are running finish first; later calls fail.
 func (s *Store) Close() error {
 	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("close store %s: %w", s.db.Path(), err)
+		return fmt.Errorf("close store %s: %w", s.path, err)
 	}
-	s.log.Info("store closed", "path", s.db.Path())
+	s.log.Info("store closed", "path", s.path)
 	return nil
 }
 
 // Path returns the file name of the store.
-func (s *Store) Path() string { return s.db.Path() }
+func (s *Store) Path() string { return s.path }
 
 // migration upgrades a file from schema version to-1 to version to.
 type migration struct {
@@ -228,7 +229,7 @@ func (s *Store) Check() error {
 		// The checker goroutine blocks until every error is received, so drain them all.
 		for err := range tx.Check() {
 			if first == nil {
-				first = fmt.Errorf("check store %s: %w", s.db.Path(), err)
+				first = fmt.Errorf("check store %s: %w", s.path, err)
 			}
 		}
 		return first

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -430,4 +431,14 @@ func TestReplaceReports(t *testing.T) {
 	data, err := s.ProjectData("dev", "10001")
 	require.NoError(t, err)
 	assert.Len(t, data.Issues, 2, "facts kept")
+}
+
+func TestCloseLogsPath(t *testing.T) {
+	var logs strings.Builder
+	path := filepath.Join(t.TempDir(), "metrics.db")
+	s, err := Open(path, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	assert.Equal(t, path, s.Path())
+	assert.Contains(t, logs.String(), `msg="store closed" component=store path=`+path)
 }
