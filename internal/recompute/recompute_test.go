@@ -443,3 +443,11 @@ func TestDeleteTenantCancelsRunningSync(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"kept"}, tenants)
 }
+
+func TestEveryAfterCancelNeverCalls(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var calls int
+	Every(ctx, time.Hour, func(context.Context) { calls++ })
+	assert.Zero(t, calls)
+}

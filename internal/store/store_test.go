@@ -31,14 +31,14 @@ func openTemp(t *testing.T) *Store {
 	return s
 }
 
-func mustTime(t *testing.T, s string) time.Time {
+func mustTime(t testing.TB, s string) time.Time {
 	t.Helper()
 	v, err := time.Parse("2006-01-02T15:04:05.000-0700", s)
 	require.NoError(t, err)
 	return v
 }
 
-func sampleUpdate(t *testing.T) ProjectUpdate {
+func sampleUpdate(t testing.TB) ProjectUpdate {
 	return ProjectUpdate{
 		Project:    dora.Project{ID: "10001", Key: "OPS", Name: "Operations"},
 		Statuses:   map[string]dora.StatusCategory{"1": dora.CategoryNew, "3": dora.CategoryIndeterminate, "10001": dora.CategoryDone},
@@ -364,7 +364,7 @@ func TestDecodeIssueRejectsDamage(t *testing.T) {
 //
 //	go test -run '^$' -fuzz FuzzDecodeIssue ./internal/store
 func FuzzDecodeIssue(f *testing.F) {
-	for _, is := range sampleUpdate(&testing.T{}).Upserts {
+	for _, is := range sampleUpdate(f).Upserts {
 		f.Add(encodeIssue(is))
 	}
 	f.Add([]byte{})
