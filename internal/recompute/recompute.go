@@ -159,6 +159,60 @@ func (r *Recomputer) DeleteTenant(ctx context.Context, tenant string) error {
 	}
 }
 
+// ErrNeedsSync is returned by RecomputeReports when the settings changed the incident JQL,
+// whose matches only a sync with Jira can find.
+var ErrNeedsSync = errors.New("the incident JQL changed: a sync with Jira is needed")
+
+// RecomputeReports recomputes the stored reports of one project from its stored facts and
+// current settings, without calling Jira, as after a settings change. It waits for a running
+// sync of tenant to end first. Triggers that arrive meanwhile join it and do nothing. It
+// returns ErrNeedsSync, wrapped, when the incident JQL changed since the last sync, and
+// store.ErrNotFound, wrapped, when the project has not been synced.
+func (r *Recomputer) RecomputeReports(ctx context.Context, tenant, projectID string) error {
+	for {
+		f, leader := r.begin(tenant)
+		if !leader {
+			select {
+			case <-f.done:
+				continue
+			case <-ctx.Done():
+				return fmt.Errorf("recompute reports of project %s of tenant %s: waiting for the running sync: %w", projectID, tenant, ctx.Err())
+			}
+		}
+		defer r.land(tenant, f)
+		f.err = r.recomputeStored(tenant, projectID)
+		return f.err
+	}
+}
+
+func (r *Recomputer) recomputeStored(tenant, projectID string) error {
+	now := r.now()
+	state, err := r.store.Sync(tenant, projectID)
+	if err != nil {
+		return err
+	}
+	cfg, _, err := r.store.Settings(tenant, projectID)
+	if err != nil {
+		return err
+	}
+	if cfg.IncidentJQL != state.IncidentJQL {
+		return fmt.Errorf("recompute reports of project %s of tenant %s: %w", projectID, tenant, ErrNeedsSync)
+	}
+	data, err := r.store.ProjectData(tenant, projectID)
+	if err != nil {
+		return err
+	}
+	reports, err := ComputeWindows(data, cfg, now)
+	if err != nil {
+		return fmt.Errorf("recompute reports of project %s of tenant %s: %w", projectID, tenant, err)
+	}
+	if err := r.store.ReplaceReports(tenant, projectID, cfg, reports, now); err != nil {
+		return err
+	}
+	r.log.Info("reports recomputed from stored facts", "tenant", tenant, "project", projectID)
+	return nil
+}
+
 // Trigger starts a sync of tenant in the background and returns at once. It returns false when
 // a run of tenant is already in progress, which the trigger joins. open is called inside the
 // run to obtain the source, so a failure to open it is logged like any other run error. A

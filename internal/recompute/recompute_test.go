@@ -13,6 +13,7 @@ import (
 
 	"github.com/devops-metrics/devops-metrics/internal/dora"
 	"github.com/devops-metrics/devops-metrics/internal/jira"
+	"github.com/devops-metrics/devops-metrics/internal/store"
 )
 
 var t0 = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
@@ -450,4 +451,69 @@ func TestEveryAfterCancelNeverCalls(t *testing.T) {
 	var calls int
 	Every(ctx, time.Hour, func(context.Context) { calls++ })
 	assert.Zero(t, calls)
+}
+
+func TestRecomputeReportsFromStoredFacts(t *testing.T) {
+	st := openStore(t)
+	src := newFakeSource()
+	src.put("1", "10001", t0.Add(-time.Hour))
+	r := New(st, Options{Logger: quietLogger, Now: func() time.Time { return t0 }})
+	require.NoError(t, r.Run(context.Background(), "dev", src))
+	callsBefore := src.myselfCalls
+	jqlsBefore := len(src.takeJQLs())
+	require.Positive(t, jqlsBefore)
+
+	require.NoError(t, st.PutSettings("dev", "10001", dora.Config{TimeZone: "Europe/Lisbon"}))
+	require.NoError(t, r.RecomputeReports(context.Background(), "dev", "10001"))
+
+	rep, err := st.Report("dev", "10001", 180)
+	require.NoError(t, err)
+	assert.Equal(t, "Europe/Lisbon", rep.Report.Window.TimeZone, "new settings applied")
+	state, err := st.Sync("dev", "10001")
+	require.NoError(t, err)
+	assert.False(t, state.Stale)
+	assert.Equal(t, callsBefore, src.myselfCalls, "no call to Jira")
+	assert.Empty(t, src.takeJQLs(), "no search")
+}
+
+func TestRecomputeReportsNeedsSync(t *testing.T) {
+	st := openStore(t)
+	r := New(st, Options{Logger: quietLogger, Now: func() time.Time { return t0 }})
+
+	err := r.RecomputeReports(context.Background(), "dev", "10001")
+	assert.ErrorIs(t, err, store.ErrNotFound, "project never synced")
+
+	require.NoError(t, r.Run(context.Background(), "dev", newFakeSource()))
+	before, err := st.Reports("dev", "10001")
+	require.NoError(t, err)
+	require.NoError(t, st.PutSettings("dev", "10001", dora.Config{IncidentJQL: "priority = Highest"}))
+
+	err = r.RecomputeReports(context.Background(), "dev", "10001")
+	assert.ErrorIs(t, err, ErrNeedsSync, "incident JQL changed")
+	after, err := st.Reports("dev", "10001")
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "reports kept")
+}
+
+func TestRecomputeReportsWaitsForSync(t *testing.T) {
+	st := openStore(t)
+	src := newFakeSource()
+	r := New(st, Options{Logger: quietLogger, Now: func() time.Time { return t0 }})
+	require.NoError(t, r.Run(context.Background(), "dev", src))
+
+	src.gate = make(chan struct{})
+	src.entered = make(chan struct{}, 1)
+	require.True(t, r.Trigger("dev", func(context.Context) (Source, error) { return src, nil }))
+	<-src.entered
+
+	require.NoError(t, st.PutSettings("dev", "10001", dora.Config{TimeZone: "Asia/Seoul"}))
+	done := make(chan error, 1)
+	go func() { done <- r.RecomputeReports(context.Background(), "dev", "10001") }()
+	close(src.gate)
+	require.NoError(t, <-done)
+	r.Close()
+
+	rep, err := st.Report("dev", "10001", 7)
+	require.NoError(t, err)
+	assert.Equal(t, "Asia/Seoul", rep.Report.Window.TimeZone)
 }

@@ -138,39 +138,24 @@ func (ps projectSync) run(ctx context.Context) error {
 	}
 	ps.log.Info("project sync finished", "full", full, "issues", len(issues),
 		"changed", len(update.Upserts), "deleted", len(update.Deletes), "duration", time.Since(began))
-	return ps.refreshStale(now)
+	return ps.refreshStale()
 }
 
 // refreshStale recomputes the project's reports from its stored facts when its settings
 // changed while the sync ran, so that the change does not wait for the next run. A changed
 // incident JQL needs Jira, so those reports stay stale until the next run.
-func (ps projectSync) refreshStale(now time.Time) error {
+func (ps projectSync) refreshStale() error {
 	tenant, id := ps.tenant, ps.project.ID
 	state, err := ps.r.store.Sync(tenant, id)
 	if err != nil || !state.Stale {
 		return err
 	}
-	cfg, _, err := ps.r.store.Settings(tenant, id)
-	if err != nil {
-		return err
-	}
-	if cfg.IncidentJQL != state.IncidentJQL {
+	err = ps.r.recomputeStored(tenant, id)
+	if errors.Is(err, ErrNeedsSync) {
 		ps.log.Info("incident JQL changed during the sync, reports stay stale until the next run")
 		return nil
 	}
-	data, err := ps.r.store.ProjectData(tenant, id)
-	if err != nil {
-		return err
-	}
-	reports, err := ComputeWindows(data, cfg, now)
-	if err != nil {
-		return err
-	}
-	if err := ps.r.store.ReplaceReports(tenant, id, cfg, reports, now); err != nil {
-		return err
-	}
-	ps.log.Info("reports recomputed after a settings change during the sync")
-	return nil
+	return err
 }
 
 // fetchAll reads every issue of the project with its complete history.
