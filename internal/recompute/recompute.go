@@ -9,8 +9,8 @@
 //
 // # Caveats
 //
-// The cursor comes from this process's clock and Jira compares it with its own `updated`
-// timestamps; the overlap (Options.Overlap) absorbs clock skew up to its length.
+// The cursor comes from this process's clock, but Jira compares it with its own `updated`
+// timestamps. The overlap (Options.Overlap) absorbs clock skew up to its length.
 package recompute
 
 import (
