@@ -12,15 +12,22 @@
 //	      <projectID>/        one bucket per Jira project id
 //	        project           JSON dora.Project (id, key, name); absent until the first sync
 //	        settings          JSON dora.Config; absent means all defaults
-//	        sync              JSON syncState: cursor, site time zone, incident JQL, stale flag
+//	        sync              JSON SyncState: cursor, site time zone, incident JQL, stale flag
 //	        statuses          JSON object: status id -> status category key
 //	        issuetypes        JSON object: issue type id -> dora.IssueType
 //	        versions          JSON array of dora.Version
 //	        incidentjql       JSON array of the issue ids that match the incident JQL; absent without one
 //	        issues/
-//	          <issueID>       binary issue record (see codec.go)
+//	          <issueID>       binary issue record, below
 //	        reports/
 //	          <days>          JSON StoredReport; the key is the window length as 4 decimal digits ("0090")
+//
+// Issues are most of the file, so their records are binary. In order: a format byte (1); the
+// id, key, type id and current status id; the created and resolved times; the fix version ids
+// and the affects version ids; the status transitions, each an instant, a from status id and a
+// to status id. A string is a uvarint length and its bytes, a list is a uvarint count and its
+// items, and a time is a byte 0 for "no time" or 1 followed by the varint Unix seconds, the
+// uvarint nanoseconds and the varint UTC offset in seconds, so the offset Jira sent is kept.
 //
 // The file stores no issue summaries or descriptions, no user display names or account ids, and
 // no tokens: an issue record holds ids, the key, timestamps and status transitions only.
@@ -35,6 +42,9 @@
 //
 // bbolt takes an exclusive file lock, so only one process may open the file at a time. Open waits
 // for the lock for Options.LockTimeout and then fails.
+//
+// Deleting a tenant or project frees its pages, but bbolt does not overwrite them, so the
+// deleted bytes remain in the file until later writes reuse those pages.
 package store
 
 import (
