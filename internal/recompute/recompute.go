@@ -297,7 +297,7 @@ func (r *Recomputer) runTenant(ctx context.Context, tenant string, src Source) e
 
 	site, err := readSite(ctx, src)
 	if err != nil {
-		log.Error("recompute failed", "err", err, "duration", time.Since(start))
+		r.logEnd(ctx, log, "recompute failed", start, "err", err)
 		return fmt.Errorf("recompute tenant %s: %w", tenant, err)
 	}
 
@@ -311,8 +311,9 @@ func (r *Recomputer) runTenant(ctx context.Context, tenant string, src Source) e
 		plog := log.With("project", p.ID, "projectKey", p.Key)
 		plog.Info("project sync started", "projectIndex", i+1, "projects", len(site.projects))
 		ps := projectSync{r: r, tenant: tenant, src: src, site: site, project: p, log: plog}
+		projectStart := time.Now()
 		if err := ps.run(ctx); err != nil {
-			plog.Error("project sync failed, previous reports kept", "err", err)
+			r.logEnd(ctx, plog, "project sync failed, previous reports kept", projectStart, "err", err)
 			errs = append(errs, fmt.Errorf("sync project %s (%s) of tenant %s: %w", p.Key, p.ID, tenant, err))
 			continue
 		}
@@ -326,11 +327,22 @@ func (r *Recomputer) runTenant(ctx context.Context, tenant string, src Source) e
 
 	err = errors.Join(errs...)
 	if err != nil {
-		log.Error("recompute finished with errors", "projects", len(site.projects), "synced", synced, "duration", time.Since(start), "err", err)
+		r.logEnd(ctx, log, "recompute finished with errors", start, "projects", len(site.projects), "synced", synced, "err", err)
 		return err
 	}
 	log.Info("recompute finished", "projects", len(site.projects), "duration", time.Since(start))
 	return nil
+}
+
+// logEnd logs a failure at error level, or as a cancellation at info level when ctx ended,
+// because a clean stop is not an error.
+func (r *Recomputer) logEnd(ctx context.Context, log *slog.Logger, msg string, start time.Time, args ...any) {
+	args = append(args, "duration", time.Since(start))
+	if ctx.Err() != nil {
+		log.Info("recompute cancelled", args...)
+		return
+	}
+	log.Error(msg, args...)
 }
 
 // dropUnbrowsable deletes the stored projects that are missing from browsable, because the app
