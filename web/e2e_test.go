@@ -199,9 +199,9 @@ func TestSampleSiteEndToEnd(t *testing.T) {
 	})
 	t.Run("edit view saves and shows the configuration again", func(t *testing.T) {
 		b := newBrowser(t)
-		// NOTE: the emulator grants Browse Projects only, never Administer Projects, so the dev
-		// viewer cannot save project settings here; the fixture backend covers a saving viewer.
-		checkEditView(t, b, server.base, sampleProjectEE, false)
+		// The dev server's emulator grants its viewer Administer Projects on the projects they
+		// browse, so the viewer saves project settings here.
+		checkEditView(t, b, server.base, sampleProjectEE, true)
 	})
 }
 
