@@ -250,10 +250,11 @@ func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	require.NoError(b.t, err, what)
 }
 
-// screenshot saves the whole page as NAME.png in the test's screenshot folder.
+// screenshot saves the gadget (the page's main element, at its full height) as NAME.png in the
+// test's screenshot folder.
 func (b *browser) screenshot(name string) {
 	b.t.Helper()
-	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	png, err := chromedp.Run(b.ctx, chromedp.Screenshot(chromedp.CSS(`main`)))
 	if err != nil {
 		b.t.Errorf("screenshot %s: %v", name, err)
 		return

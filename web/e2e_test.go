@@ -201,7 +201,7 @@ func TestSampleSiteEndToEnd(t *testing.T) {
 		b := newBrowser(t)
 		// The dev server's emulator grants its viewer Administer Projects on the projects they
 		// browse, so the viewer saves project settings here.
-		checkEditView(t, b, server.base, sampleProjectEE, true)
+		checkEditView(t, b, server.base, sampleProjectEE, administers)
 	})
 }
 
