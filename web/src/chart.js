@@ -14,9 +14,12 @@ const margin = { top: 10, right: 8, bottom: 22, left: 52 };
  * @param {Array<{weekStart: string, value: number|null}>} options.points one per ISO week, oldest first
  * @param {(value: number) => string} options.formatValue formats a bar's value and the axis labels
  * @param {number} options.width the drawing's width in CSS pixels, so its text keeps the page's size
+ * @param {(max: number) => number} [options.axisUnit] the unit the axis counts in for a given
+ *   maximum, such as 24 for hours shown as days; the axis top is a round number of that unit
+ * @param {boolean} [options.integer] whether the values are counts, so the axis labels only whole numbers
  * @returns {HTMLElement}
  */
-export function weeklyChart({ id, title, points, formatValue, width }) {
+export function weeklyChart({ id, title, points, formatValue, width, axisUnit = () => 1, integer = false }) {
   const figure = h('figure', { class: 'chart' });
   const caption = h('figcaption', { class: 'chart-title', id: `${id}-title`, text: title });
   figure.append(caption);
@@ -28,7 +31,8 @@ export function weeklyChart({ id, title, points, formatValue, width }) {
 
   const values = points.map((p) => p.value).filter((v) => v !== null);
   const max = values.length > 0 ? Math.max(...values) : 0;
-  const top = max > 0 ? max : 1;
+  const unit = axisUnit(max);
+  const top = max > 0 ? roundUp(max / unit) * unit : unit;
   const plotWidth = width - margin.left - margin.right;
   const plotHeight = height - margin.top - margin.bottom;
   const slot = plotWidth / points.length;
@@ -48,9 +52,13 @@ export function weeklyChart({ id, title, points, formatValue, width }) {
   for (const fraction of [0, 0.5, 1]) {
     const value = top * fraction;
     const lineY = y(value);
+    let label = fraction === 0 ? '0' : formatValue(value);
+    if (max === 0 && fraction > 0 || integer && !Number.isInteger(value)) {
+      label = '';
+    }
     chart.append(
       svg('line', { class: 'chart-grid', x1: margin.left, x2: width - margin.right, y1: lineY, y2: lineY }),
-      svg('text', { class: 'chart-axis', x: margin.left - 6, y: lineY + 4, 'text-anchor': 'end', text: fraction === 0 ? '0' : (max > 0 ? formatValue(value) : '') }),
+      svg('text', { class: 'chart-axis', x: margin.left - 6, y: lineY + 4, 'text-anchor': 'end', text: label }),
     );
   }
 
@@ -85,4 +93,11 @@ export function weeklyChart({ id, title, points, formatValue, width }) {
       h('th', { scope: 'row', text: formatDate(p.weekStart) }),
       h('td', { text: p.value === null ? 'no data' : formatValue(p.value) }))))));
   return figure;
+}
+
+// Rounds a positive number up to 1, 2, 2.5 or 5 times a power of ten, for a readable axis top.
+function roundUp(value) {
+  const power = 10 ** Math.floor(Math.log10(value));
+  const step = [1, 2, 2.5, 5, 10].find((s) => value <= s * power + 1e-9);
+  return step * power;
 }

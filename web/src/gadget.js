@@ -375,7 +375,9 @@ function chartFor(state, metric) {
     }
   }
   const width = Math.max(320, (document.getElementById('app')?.clientWidth ?? 600) - 68);
-  return weeklyChart({ id: `chart-${metric.id}`, title, points, formatValue: metric.formatAxis, width });
+  return weeklyChart({
+    id: `chart-${metric.id}`, title, points, formatValue: metric.formatAxis, width, axisUnit: metric.axisUnit, integer: metric.integer,
+  });
 }
 
 // Builds the weekly rework rate from the drill-down's deployments, on the same weeks as the

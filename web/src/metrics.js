@@ -17,7 +17,12 @@ import { formatHours, formatPerWeek, formatRate, oneDecimal } from './format.js'
  * @property {string} seriesLabel what one bar of the weekly chart counts
  * @property {(report: any) => Array<{weekStart: string, value: number|null}>|null} series
  * @property {(value: number) => string} formatAxis
+ * @property {(max: number) => number} [axisUnit] the unit of the chart's axis for a maximum
+ * @property {boolean} [integer] whether the weekly values are counts
  */
+
+// Durations above two days are shown in days, so their axis counts whole days.
+const hoursAxisUnit = (max) => (max >= 48 ? 24 : 1);
 
 const valueOrNull = (value) => (typeof value === 'number' && Number.isFinite(value) ? value : null);
 
@@ -47,6 +52,7 @@ export const metrics = [
     seriesLabel: 'deployments',
     series: (r) => (r.deploymentFrequency?.series ?? []).map((w) => ({ weekStart: w.weekStart, value: valueOrNull(w.count) })),
     formatAxis: (v) => oneDecimal(v),
+    integer: true,
   },
   {
     id: 'leadTimeForChanges',
@@ -75,6 +81,7 @@ export const metrics = [
     },
     quality: ['startedAtCreated', 'notDone', 'negativeDurations', 'unknownStatuses'],
     seriesLabel: 'median lead time',
+    axisUnit: hoursAxisUnit,
     series: (r) => (r.leadTimeForChanges?.series ?? []).map((w) => ({ weekStart: w.weekStart, value: valueOrNull(w.medianHours) })),
     formatAxis: formatHours,
   },
@@ -98,6 +105,7 @@ export const metrics = [
     },
     quality: ['versionsWithoutReleaseDate'],
     seriesLabel: 'failure rate',
+    axisUnit: () => 0.01,
     series: (r) => (r.changeFailureRate?.series ?? []).map((w) => ({ weekStart: w.weekStart, value: valueOrNull(w.rate) })),
     formatAxis: formatRate,
   },
@@ -126,6 +134,7 @@ export const metrics = [
     },
     quality: ['unknownStatuses'],
     seriesLabel: 'median recovery time',
+    axisUnit: hoursAxisUnit,
     series: (r) => (r.failedDeploymentRecoveryTime?.series ?? []).map((w) => ({ weekStart: w.weekStart, value: valueOrNull(w.medianHours) })),
     formatAxis: formatHours,
   },
@@ -144,6 +153,7 @@ export const metrics = [
     levels: null,
     quality: ['versionsWithoutReleaseDate'],
     seriesLabel: 'rework rate',
+    axisUnit: () => 0.01,
     // The Report JSON has no weekly rework series, so the gadget builds it from the drill-down.
     series: () => null,
     formatAxis: formatRate,
