@@ -38,6 +38,8 @@ func wireForge(ctx context.Context, cfg *server.Config, opts serveOptions, recom
 		logger.Warn("insecure testing mode: invocation tokens may name http:// API base URLs", "component", "serve")
 	}
 	cfg.Verifier = verifier
+	cfg.Ready = verifier.Ready
+	logger.Info("forge mode", "component", "serve", "app_id", opts.appID, "jwks_url", opts.jwksURL, "api_hosts", append(slices.Clone(forge.DefaultAPIHosts), opts.allowAPIHosts...))
 
 	// One transport for every per-request client, so connections to Jira are reused.
 	checks := &http.Client{Timeout: permissionCheckTimeout, Transport: http.DefaultTransport.(*http.Transport).Clone()}

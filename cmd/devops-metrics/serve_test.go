@@ -283,7 +283,9 @@ func TestTriggerAnswersWhileSyncRunsAndDeduplicates(t *testing.T) {
 
 func TestForgeModeServesViewerAndPurgesOnUninstall(t *testing.T) {
 	f := startForgeSite(t, 0)
-	status, _ := f.trigger(t, "/forge/lifecycle/installed")
+	status, ready := f.srv.get(t, "/readyz", nil)
+	require.Equal(t, http.StatusOK, status, "ready once the JWKS is fetched: %s", ready)
+	status, _ = f.trigger(t, "/forge/lifecycle/installed")
 	require.Equal(t, http.StatusAccepted, status)
 	waitFor(t, "the first sync", func() bool { return f.srv.countLogs("recompute finished") > 0 })
 

@@ -175,6 +175,19 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Invocation, error)
 	return invocationFromClaims(&c, v.opts)
 }
 
+// Ready returns nil when the cached JWKS holds at least one key, so tokens can be verified, and
+// an error naming the JWKS URL when it holds none, such as before the first successful fetch.
+func (v *Verifier) Ready(ctx context.Context) error {
+	keys, err := v.keys.Storage().KeyReadAll(ctx)
+	if err != nil {
+		return fmt.Errorf("read cached JWKS of %s: %w", v.opts.JWKSURL, err)
+	}
+	if len(keys) == 0 {
+		return fmt.Errorf("no signing keys cached from %s yet: check that the JWKS URL is reachable", v.opts.JWKSURL)
+	}
+	return nil
+}
+
 // tokenClaims is the payload of a Forge invocation token.
 type tokenClaims struct {
 	jwt.RegisteredClaims

@@ -222,6 +222,15 @@ func TestNewVerifierStartsWhenJWKSIsDown(t *testing.T) {
 
 	assert.ErrorIs(t, err, forge.ErrInvalidToken)
 	assert.Contains(t, logs.String(), "jwks fetch failed")
+	assert.ErrorContains(t, v.Ready(t.Context()), "no signing keys")
+}
+
+func TestVerifierReadyWithKeys(t *testing.T) {
+	issuer := forgetest.NewIssuer(t)
+	var logs bytes.Buffer
+	v := newVerifier(t, issuer, &logs)
+
+	assert.NoError(t, v.Ready(t.Context()))
 }
 
 func TestBearerToken(t *testing.T) {
