@@ -19,7 +19,7 @@ import (
 	"github.com/devops-metrics/devops-metrics/internal/jira"
 )
 
-// fakeJira answers POST /rest/api/3/permissions/check from a table of grants per Bearer token.
+// fakeJira serves POST /rest/api/3/permissions/check from a table of grants per Bearer token.
 type fakeJira struct {
 	mu     sync.Mutex
 	grants map[string]map[int64]bool // token -> project -> browse

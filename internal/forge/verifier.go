@@ -226,6 +226,7 @@ func invocationFromClaims(c *tokenClaims, opts Options) (Invocation, error) {
 	if err != nil {
 		return Invocation{}, err
 	}
+
 	cloudID := c.Context.CloudID
 	if cloudID == "" && strings.HasPrefix(base.Path, "/ex/jira/") {
 		cloudID = path.Base(base.Path)
@@ -238,6 +239,7 @@ func invocationFromClaims(c *tokenClaims, opts Options) (Invocation, error) {
 	if string(gadget) == "null" {
 		gadget = nil
 	}
+
 	inv := Invocation{
 		InstallationID:      c.App.InstallationID,
 		APIBaseURL:          strings.TrimSuffix(c.App.APIBaseURL, "/"),

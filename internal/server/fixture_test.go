@@ -41,7 +41,7 @@ const (
 
 var fixtureNow = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 
-// permissionJira answers POST .../rest/api/3/permissions/check from a table of grants per
+// permissionJira serves POST .../rest/api/3/permissions/check from a table of grants per
 // Bearer token and permission, and counts the calls.
 type permissionJira struct {
 	mu     sync.Mutex
