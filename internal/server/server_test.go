@@ -372,6 +372,10 @@ func TestUnknownRouteGetsJSON404(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, notFound.status)
 	assert.Equal(t, "not_found", notFound.errorCode(t))
 
+	forgeNotFound := f.do(t, request{path: "/forge/gadget/nope", token: f.token(t, f.viewer(installA, "alice"))})
+	assert.Equal(t, http.StatusNotFound, forgeNotFound.status)
+	assert.Equal(t, "not_found", forgeNotFound.errorCode(t))
+
 	wrongMethod := f.do(t, request{method: http.MethodDelete, path: "/healthz"})
 	assert.Equal(t, http.StatusMethodNotAllowed, wrongMethod.status)
 	assert.Equal(t, "method_not_allowed", wrongMethod.errorCode(t))
