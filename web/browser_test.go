@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -287,4 +288,22 @@ func colorScheme(scheme string) chromedp.Action[chromedp.Void] {
 func setLocalConfiguration(configJSON string) chromedp.Action[chromedp.Void] {
 	script := fmt.Sprintf("localStorage.setItem('devops-metrics.gadget-configuration', %q)", configJSON)
 	return chromedp.Evaluate[chromedp.Void](script)
+}
+
+// unnamedControlsScript lists the visible buttons, links and form controls that have no accessible
+// name: no text, no aria-label and no label element.
+const unnamedControlsScript = `[...document.querySelectorAll('button, a, input, select, [role="tab"]')]
+  .filter((el) => el.offsetParent !== null)
+  .filter((el) => {
+    const text = (el.textContent || '').trim();
+    const labelled = el.labels && el.labels.length > 0;
+    return text === '' && !labelled && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby');
+  })
+  .map((el) => el.outerHTML.slice(0, 120))`
+
+// checkAccessibleNames fails the test for each visible control a screen reader cannot name.
+func (b *browser) checkAccessibleNames(where string) {
+	b.t.Helper()
+	unnamed := evaluate[[]string](b, "find controls without a name", unnamedControlsScript)
+	assert.Empty(b.t, unnamed, "controls without an accessible name in %s", where)
 }

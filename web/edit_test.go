@@ -60,6 +60,7 @@ func checkEditView(t *testing.T, b *browser, base, projectID string, permission 
 		chromedp.WaitVisible(chromedp.CSS(`#project-`+projectID)),
 	)
 	b.screenshot("02-edit-empty")
+	b.checkAccessibleNames("the edit view")
 
 	b.do("save with no project",
 		chromedp.Click(chromedp.CSS(`#save`)),

@@ -138,6 +138,7 @@ func checkReportView(t *testing.T, b *browser, base, projectID, siteURL string) 
 		chromedp.WaitVisible(chromedp.CSS(`.delta[data-delta]`)),
 	)
 	b.screenshot("01-ready-light")
+	b.checkAccessibleNames("the gadget view")
 
 	tiles := evaluate[[]renderedMetric](b, "read the tiles", readTilesScript)
 	want := expectedTiles(report)
@@ -212,6 +213,7 @@ func checkReportView(t *testing.T, b *browser, base, projectID, siteURL string) 
 	expanded := evaluate[string](b, "read aria-expanded", `document.querySelector('#drilldown-toggle').getAttribute('aria-expanded')`)
 	assert.Equal(t, "true", expanded, "the disclosure button says it is open")
 	b.screenshot("03-drilldown-lead-time")
+	b.checkAccessibleNames("the drill-down")
 
 	b.do("open the deployment drill-down",
 		chromedp.Click(chromedp.CSS(`#tab-changeFailureRate`)),
@@ -228,4 +230,15 @@ func checkReportView(t *testing.T, b *browser, base, projectID, siteURL string) 
 	background := evaluate[string](b, "read the background colour", `getComputedStyle(document.body).backgroundColor`)
 	assert.Equal(t, "rgb(29, 33, 37)", background, "the dark theme follows prefers-color-scheme")
 	b.screenshot("05-ready-dark")
+
+	// A gadget in a three-column dashboard is about 400 pixels wide.
+	b.do("narrow the page to a dashboard column",
+		colorScheme("light"),
+		chromedp.EmulateViewport(420, 900),
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS(`.delta[data-delta]`)),
+	)
+	overflow := evaluate[bool](b, "check horizontal overflow", `document.documentElement.scrollWidth > document.documentElement.clientWidth`)
+	assert.False(t, overflow, "the gadget fits a 420 pixel column without scrolling sideways")
+	b.screenshot("06-narrow")
 }

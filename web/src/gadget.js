@@ -134,6 +134,17 @@ export function startGadget(root, api, adapter, context) {
     edit: () => adapter.openEditView(),
   };
 
+  // The charts are drawn at the page's width, so a resized dashboard column redraws them.
+  let resizeFrame = 0;
+  window.addEventListener('resize', () => {
+    cancelAnimationFrame(resizeFrame);
+    resizeFrame = requestAnimationFrame(() => {
+      if (state.phase === 'ready') {
+        render();
+      }
+    });
+  });
+
   load();
 }
 
@@ -330,9 +341,10 @@ function deltaLine(state, metric, compact) {
   const arrow = up ? '▲' : '▼';
   const amount = metric.formatDelta(Math.abs(difference));
   const words = `${up ? 'Up' : 'Down'} ${amount} from the ${against}, ${improved ? 'better' : 'worse'}`;
-  return h('span', { class: `delta ${improved ? 'delta-better' : 'delta-worse'}`, 'data-delta': String(difference), 'aria-label': words },
+  return h('span', { class: `delta ${improved ? 'delta-better' : 'delta-worse'}`, 'data-delta': String(difference) },
     h('span', { 'aria-hidden': 'true', text: `${arrow} ${amount}` }),
-    h('span', { class: compact ? 'visually-hidden' : 'delta-words', 'aria-hidden': 'true', text: compact ? '' : ` vs ${against}` }));
+    !compact && h('span', { class: 'delta-words', 'aria-hidden': 'true', text: ` vs ${against}` }),
+    h('span', { class: 'visually-hidden', text: words }));
 }
 
 function detailPanel(state, metric, actions, adapter) {
