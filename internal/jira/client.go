@@ -250,15 +250,9 @@ func (c *Client) callDecode(ctx context.Context, method, apiPath string, query u
 			if !apiErr.retryable() {
 				return apiErr
 			}
-			wait = c.backoff(attempt)
-			if rep.status == 429 || rep.status == 503 {
-				if ra, ok := parseRetryAfter(rep.header.Get("Retry-After"), c.opts.Now()); ok {
-					if ra > c.opts.MaxRetryAfter {
-						apiErr.Err = fmt.Errorf("Retry-After %s exceeds the %s the client waits", ra, c.opts.MaxRetryAfter)
-						return apiErr
-					}
-					wait = ra
-				}
+			if wait, err = c.retryWait(rep, attempt); err != nil {
+				apiErr.Err = err
+				return apiErr
 			}
 		}
 		if attempt >= c.opts.MaxAttempts {
@@ -270,6 +264,22 @@ func (c *Client) callDecode(ctx context.Context, method, apiPath string, query u
 			return fmt.Errorf("jira %s %s: wait before retry: %w", method, apiPath, err)
 		}
 	}
+}
+
+// retryWait returns the wait before retrying a failed reply: its Retry-After for 429 and 503
+// when present, else the exponential backoff. A Retry-After beyond MaxRetryAfter is an error.
+func (c *Client) retryWait(rep *reply, attempt int) (time.Duration, error) {
+	if rep.status != 429 && rep.status != 503 {
+		return c.backoff(attempt), nil
+	}
+	ra, ok := parseRetryAfter(rep.header.Get("Retry-After"), c.opts.Now())
+	if !ok {
+		return c.backoff(attempt), nil
+	}
+	if ra > c.opts.MaxRetryAfter {
+		return 0, fmt.Errorf("Retry-After %s exceeds the %s the client waits", ra, c.opts.MaxRetryAfter)
+	}
+	return ra, nil
 }
 
 // send performs one attempt, holding one of the Client's concurrency slots.

@@ -526,7 +526,8 @@ func TestSlowJira(t *testing.T) {
 		_, err := client.Myself(ctx)
 
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
-		assert.Equal(t, 1, emu.Count(""), "no retry after the context ended")
+		// The emulator logs the cut request only once its handler sees the closed connection.
+		assert.LessOrEqual(t, emu.Count(""), 1, "no retry after the context ended")
 	})
 
 	t.Run("request timeout is retried", func(t *testing.T) {

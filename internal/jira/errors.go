@@ -18,8 +18,9 @@ var (
 	// ErrBadRequest is returned when Jira rejects a request with 400 or another 4xx not listed above,
 	// for example invalid JQL. The *APIError carries Jira's errorMessages and errors.
 	ErrBadRequest = errors.New("jira: bad request")
-	// ErrUnavailable is returned when Jira kept answering 429, 5xx, network errors or unreadable
-	// bodies until the attempts ran out, or asked for a Retry-After longer than the client waits.
+	// ErrUnavailable is returned when Jira kept replying 429, 500, 502, 503 or 504, or kept
+	// failing with network errors or unreadable bodies, until the attempts ran out, or when it
+	// requested a Retry-After longer than the client waits.
 	ErrUnavailable = errors.New("jira: unavailable after retries")
 	// ErrReadOnly is returned when the client's guard blocks a request that could write to Jira
 	// or leave for another host. Such a request never reaches the network.
@@ -87,8 +88,14 @@ func (e *APIError) hint() string {
 	return ""
 }
 
+// retryable reports whether the failure is transient: no usable reply, 429, or a 5xx that
+// gateways and overloaded servers send (500, 502, 503, 504).
 func (e *APIError) retryable() bool {
-	return e.Status == 0 || e.Status == 429 || e.Status >= 500
+	switch e.Status {
+	case 0, 429, 500, 502, 503, 504:
+		return true
+	}
+	return false
 }
 
 // Is matches the sentinel errors of this package by status.

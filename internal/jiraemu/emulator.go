@@ -193,19 +193,26 @@ type caller struct {
 // ServeHTTP serves one request: faults first, then authentication, then the API.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	apiPath := stripForgePrefix(r.URL.Path)
-	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
-
 	e.logMu.Lock()
 	e.received++
 	n := e.received
 	faults := e.faults
 	e.logMu.Unlock()
 
-	defer func() {
+	// The request is logged when its status is written, before the reply reaches the client,
+	// so a caller that has its reply always finds the request in the log.
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	rec.record = func(status int) {
 		e.logMu.Lock()
-		e.requests = append(e.requests, RecordedRequest{Method: r.Method, Path: apiPath, Query: r.URL.RawQuery, Time: e.now(), Status: rec.status})
+		e.requests = append(e.requests, RecordedRequest{Method: r.Method, Path: apiPath, Query: r.URL.RawQuery, Time: e.now(), Status: status})
 		e.logMu.Unlock()
-		e.log.Debug("jira emulator request", "method", r.Method, "path", apiPath, "status", rec.status, "n", n)
+		e.log.Debug("jira emulator request", "method", r.Method, "path", apiPath, "status", status, "n", n)
+	}
+	defer func() {
+		if !rec.logged {
+			rec.logged = true
+			rec.record(rec.status)
+		}
 	}()
 
 	if faults.Delay > 0 {
@@ -326,10 +333,16 @@ type recorder struct {
 	http.ResponseWriter
 	status  int
 	corrupt func([]byte) []byte
+	record  func(status int)
+	logged  bool
 }
 
 func (r *recorder) WriteHeader(status int) {
 	r.status = status
+	if !r.logged {
+		r.logged = true
+		r.record(status)
+	}
 	r.ResponseWriter.WriteHeader(status)
 }
 
