@@ -7,6 +7,14 @@
 // and injectable faults. Every request is logged for request-count assertions.
 //
 // Production code never imports this package; only cmd (for the demo) and tests do.
+//
+// # Caveats
+//
+// The JQL is the subset documented in jql.go, not Jira's full language. A nextPageToken
+// encodes an offset into the result list, so issues that change order between pages can
+// be repeated or skipped (Jira's own consistency here is undocumented). Only Retry-After and
+// RateLimit-Reason are sent with 429 replies, not the X-RateLimit-* headers. Every issue
+// lookup and search runs over in-memory data under one lock.
 package jiraemu
 
 import (
@@ -305,6 +313,7 @@ func (e *Emulator) authenticate(r *http.Request) (caller, bool) {
 	if account == "" {
 		return caller{}, false
 	}
+
 	e.mu.RLock()
 	if tz == "" {
 		tz = e.site.TimeZone
@@ -313,6 +322,7 @@ func (e *Emulator) authenticate(r *http.Request) (caller, bool) {
 	if tz == "" {
 		tz = "UTC"
 	}
+
 	loc, err := time.LoadLocation(tz)
 	if err != nil {
 		loc, tz = time.UTC, "UTC"
