@@ -133,6 +133,8 @@ func checkServeOptions(opts serveOptions) error {
 		return usageError("serve: missing --app-id: set the Forge app id (ari:cloud:ecosystem::app/<uuid>), or use --dev for a local server")
 	case !opts.dev && (sources > 0 || opts.viewer != "" || opts.jiraLatency != 0):
 		return usageError("serve: --jira-url, --snapshot, --demo, --viewer and --jira-latency need --dev")
+	case !opts.dev && len(opts.allowAPIHosts) > 0 && !opts.insecureTesting:
+		return usageError("serve: --allow-api-host is for tests against a local Jira: give it with --insecure-testing")
 	case opts.dev && sources != 1:
 		return usageError("serve: --dev needs exactly one of --jira-url URL, --snapshot DIR or --demo")
 	case opts.dev && opts.jiraURL != "" && opts.jiraLatency != 0:
@@ -231,7 +233,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		// Forge waits 25 s for a remote; a reply still being written after a minute is abandoned.
 		WriteTimeout: 60 * time.Second,
 		IdleTimeout:  2 * time.Minute,
-		ErrorLog:     slog.NewLogLogger(logger.With("component", "http").Handler(), slog.LevelWarn),
+		// Forge's headers (a token of a few KB and tracing) fit many times over.
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(logger.With("component", "http").Handler(), slog.LevelWarn),
 	}
 
 	addr := listener.Addr().String()

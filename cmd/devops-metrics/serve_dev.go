@@ -171,6 +171,7 @@ func wireDev(cfg *server.Config, dev *devSite, recomputer *recompute.Recomputer)
 		ModuleKey:      "dora-metrics-gadget",
 	}
 	cfg.Assets = web.Assets()
+	cfg.AssetsCSP = web.ContentSecurityPolicy
 	cfg.NewChecker = func(context.Context, forge.Invocation) (access.Checker, error) { return dev.checker, nil }
 	cfg.Recompute = func(forge.Invocation) bool {
 		return recomputer.Trigger(devTenant, func(context.Context) (recompute.Source, error) { return dev.newClient() })

@@ -173,6 +173,8 @@ func TestServeDevServesGadgetAndRoutesWithoutToken(t *testing.T) {
 	status, page := srv.get(t, "/", nil)
 	require.Equal(t, http.StatusOK, status)
 	assert.Contains(t, string(page), "<html")
+	status, listing := srv.get(t, "/chunks/", nil)
+	assert.Equal(t, http.StatusNotFound, status, "no directory listing: %s", listing)
 
 	status, projects := srv.get(t, "/forge/gadget/projects", nil)
 	require.Equal(t, http.StatusOK, status, "body: %s", projects)
@@ -207,6 +209,7 @@ func TestServeRejectsBadFlags(t *testing.T) {
 		{"latency on a live site", []string{"--dev", "--jira-url", "http://127.0.0.1:1", "--jira-latency", "1s"}, "--jira-latency"},
 		{"live site without credentials", []string{"--dev", "--jira-url", "http://127.0.0.1:1", "--addr", "127.0.0.1:0"}, "JIRA_EMAIL"},
 		{"stray argument", []string{"--dev", "--demo", "extra"}, "unexpected argument"},
+		{"extra API host without insecure testing", []string{"--app-id", forgetest.AppID, "--allow-api-host", "127.0.0.1:9"}, "--insecure-testing"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -62,7 +62,9 @@ const placeholderPage = `<!doctype html>
 // UI content security policy. A missing file gets a JSON 404.
 func (s *Server) handleAssets() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", customUICSP)
+		w.Header().Set("Content-Security-Policy", s.cfg.AssetsCSP)
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "no-referrer")
 		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
 		if name == "" {
 			name = "index.html"
@@ -85,6 +87,10 @@ func (s *Server) handleAssets() http.HandlerFunc {
 			writeError(w, r, fmt.Errorf("stat asset %s: %w", name, err))
 			return
 		}
-		http.ServeFileFS(w, r, s.cfg.Assets, name)
+		// ServeFileFS rejects paths with ".." and redirects ".../index.html", so it gets the
+		// cleaned path that name came from.
+		clean := r.Clone(r.Context())
+		clean.URL.Path = "/" + strings.TrimSuffix(name, "index.html")
+		http.ServeFileFS(w, clean, s.cfg.Assets, name)
 	}
 }

@@ -62,6 +62,9 @@ type Config struct {
 	DevViewer forge.Invocation
 	// Assets is the gadget's built page, served at / in Dev mode.
 	Assets fs.FS
+	// AssetsCSP is the Content-Security-Policy header of the gadget page. Default: a policy as
+	// strict as the one Forge applies to Custom UI with inline styles allowed.
+	AssetsCSP string
 }
 
 // Server is the HTTP handler of the product. Create it with New.
@@ -101,6 +104,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.AssetsCSP == "" {
+		cfg.AssetsCSP = customUICSP
 	}
 
 	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "server")}
