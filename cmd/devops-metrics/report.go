@@ -114,8 +114,11 @@ func parseReportFlags(args []string, stdout io.Writer) (reportOptions, error) {
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stdout, reportUsage)
 			fs.SetOutput(stdout)
+			fs.Usage = func() {}
+			if _, err := fmt.Fprintln(stdout, reportUsage); err != nil {
+				return opts, err
+			}
 			fs.PrintDefaults()
 			return opts, errHelpShown
 		}
@@ -205,38 +208,47 @@ func loadSnapshotProject(dir, key string) (dora.ProjectData, error) {
 
 // writeReportTable prints a terminal summary of the report with the level of each metric.
 func writeReportTable(w io.Writer, r dora.Report) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Project %s (%s), %s up to %s (exclusive), time zone %s\n\n",
-		r.Project.Key, r.Project.Name, r.Window.From, r.Window.To, r.Window.TimeZone)
-
-	table := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(table, "METRIC\tVALUE\tLEVEL")
 	df := r.DeploymentFrequency
-	fmt.Fprintf(table, "Deployment frequency\t%s on %s, %s per week\t%s\n",
-		plural(df.Count, "deployment"), plural(df.DeploymentDays, "day"), formatNumber(df.PerWeek), formatLevel(df.Level))
 	lt := r.LeadTimeForChanges
-	fmt.Fprintf(table, "Lead time for changes\tmedian %s, p75 %s, p90 %s (%s)\t%s\n",
-		formatHours(lt.MedianHours), formatHours(lt.P75Hours), formatHours(lt.P90Hours), plural(lt.Count, "change"), formatLevel(lt.Level))
 	cfr := r.ChangeFailureRate
-	fmt.Fprintf(table, "Change failure rate\t%s (%d of %d deployments failed)\t%s\n",
-		formatPercent(cfr.Rate), cfr.FailedDeployments, cfr.Deployments, formatLevel(cfr.Level))
 	rec := r.FailedDeploymentRecoveryTime
-	fmt.Fprintf(table, "Failed deployment recovery time\tmedian %s, p75 %s, p90 %s (%s; %d open, oldest %s)\t%s\n",
-		formatHours(rec.MedianHours), formatHours(rec.P75Hours), formatHours(rec.P90Hours), plural(rec.Count, "incident"),
-		rec.OpenIncidents, formatHours(rec.OldestOpenAgeHours), formatLevel(rec.Level))
 	rw := r.ReworkRate
-	fmt.Fprintf(table, "Deployment rework rate\t%s (%d of %d deployments)\t%s\n",
-		formatPercent(rw.Rate), rw.ReworkDeployments, rw.Deployments, "no level")
-	fmt.Fprintf(table, "Reopen rate\t%s\t\n", formatPercent(r.ReopenRate))
-	fmt.Fprintf(table, "Throughput\t%s changes done per week\t\n", formatNumber(r.Throughput))
+	rows := []string{
+		"METRIC\tVALUE\tLEVEL",
+		fmt.Sprintf("Deployment frequency\t%s on %s, %s per week\t%s",
+			plural(df.Count, "deployment"), plural(df.DeploymentDays, "day"), formatNumber(df.PerWeek), formatLevel(df.Level)),
+		fmt.Sprintf("Lead time for changes\tmedian %s, p75 %s, p90 %s (%s)\t%s",
+			formatHours(lt.MedianHours), formatHours(lt.P75Hours), formatHours(lt.P90Hours), plural(lt.Count, "change"), formatLevel(lt.Level)),
+		fmt.Sprintf("Change failure rate\t%s (%d of %d deployments failed)\t%s",
+			formatPercent(cfr.Rate), cfr.FailedDeployments, cfr.Deployments, formatLevel(cfr.Level)),
+		fmt.Sprintf("Failed deployment recovery time\tmedian %s, p75 %s, p90 %s (%s; %d open, oldest %s)\t%s",
+			formatHours(rec.MedianHours), formatHours(rec.P75Hours), formatHours(rec.P90Hours), plural(rec.Count, "incident"),
+			rec.OpenIncidents, formatHours(rec.OldestOpenAgeHours), formatLevel(rec.Level)),
+		fmt.Sprintf("Deployment rework rate\t%s (%d of %d deployments)\tno level",
+			formatPercent(rw.Rate), rw.ReworkDeployments, rw.Deployments),
+		fmt.Sprintf("Reopen rate\t%s\t", formatPercent(r.ReopenRate)),
+		fmt.Sprintf("Throughput\t%s changes done per week\t", formatNumber(r.Throughput)),
+	}
+
+	header := fmt.Sprintf("Project %s (%s), %s up to %s (exclusive), time zone %s\n\n",
+		r.Project.Key, r.Project.Name, r.Window.From, r.Window.To, r.Window.TimeZone)
+	var b strings.Builder
+	b.WriteString(header)
+	table := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	for _, row := range rows {
+		if _, err := io.WriteString(table, row+"\n"); err != nil {
+			return err
+		}
+	}
 	if err := table.Flush(); err != nil {
 		return err
 	}
 
 	dq := r.DataQuality
-	fmt.Fprintf(&b, "\nData quality: %d changes started at creation (no In Progress transition), %d not done, "+
+	footer := fmt.Sprintf("\nData quality: %d changes started at creation (no In Progress transition), %d not done, "+
 		"%d negative durations excluded, %d released versions without a release date, %d unknown status ids\n",
 		dq.StartedAtCreated, dq.NotDone, dq.NegativeDurations, dq.VersionsWithoutReleaseDate, dq.UnknownStatuses)
+	b.WriteString(footer)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
