@@ -40,6 +40,8 @@ type devSite struct {
 	logger *slog.Logger
 	// emulator is set when the in-process emulator serves Jira; close stops it.
 	emulator *http.Server
+	// egress builds the HTTP client of every Jira client, which reaches jiraURL only.
+	egress devEgress
 }
 
 // startDev connects to the live site of --jira-url, or starts the emulator on --snapshot or
@@ -131,7 +133,11 @@ func (d *devSite) startEmulator(opts serveOptions) error {
 
 // newClient returns a Jira client with the dev credentials. The recompute closes it after a run.
 func (d *devSite) newClient() (*jira.Client, error) {
-	return jira.NewBasic(d.jiraURL, d.email, d.apiToken, jira.Options{Logger: d.base})
+	httpClient, err := d.egress.clientFor(d.jiraURL)
+	if err != nil {
+		return nil, err
+	}
+	return jira.NewBasic(d.jiraURL, d.email, d.apiToken, jira.Options{Logger: d.base, HTTPClient: httpClient})
 }
 
 // recompute runs one recompute of the dev tenant and waits for it; a failure is logged, and

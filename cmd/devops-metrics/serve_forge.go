@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"slices"
 	"time"
 
@@ -22,11 +21,18 @@ const permissionCheckTimeout = 10 * time.Second
 
 // wireForge fills cfg for Forge mode: tokens are verified against the JWKS, permission checks
 // use the viewer's token from x-forge-oauth-user, and recomputes use the app's token from
-// x-forge-oauth-system, each against the apiBaseUrl of the verified token.
+// x-forge-oauth-system, each against the apiBaseUrl of the verified token. Every outbound
+// client reaches only the hosts of the egress allowlists.
 func wireForge(ctx context.Context, cfg *server.Config, opts serveOptions, recomputer *recompute.Recomputer, logger *slog.Logger) error {
+	out, err := newForgeEgress(opts)
+	if err != nil {
+		return err
+	}
 	verifier, err := forge.NewVerifier(ctx, forge.Options{
 		AppID:               opts.appID,
 		JWKSURL:             opts.jwksURL,
+		HTTPClient:          out.jwks.Client(jwksFetchTimeout),
+		FetchTimeout:        jwksFetchTimeout,
 		APIHosts:            append(slices.Clone(forge.DefaultAPIHosts), opts.allowAPIHosts...),
 		AllowHTTPAPIBaseURL: opts.insecureTesting,
 		Logger:              logger.With("component", "forge"),
@@ -42,7 +48,8 @@ func wireForge(ctx context.Context, cfg *server.Config, opts serveOptions, recom
 	logger.Info("forge mode", "component", "serve", "app_id", opts.appID, "jwks_url", opts.jwksURL, "api_hosts", append(slices.Clone(forge.DefaultAPIHosts), opts.allowAPIHosts...))
 
 	// One transport for every per-request client, so connections to Jira are reused.
-	checks := &http.Client{Timeout: permissionCheckTimeout, Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	checks := out.api.Client(permissionCheckTimeout)
+	recomputes := out.api.Client(jiraRequestTimeout)
 	cfg.NewChecker = func(ctx context.Context, inv forge.Invocation) (access.Checker, error) {
 		if inv.UserToken() == "" {
 			return nil, errors.New("missing x-forge-oauth-user header: enable appUserToken on the gadget's endpoint in manifest.yml")
@@ -62,7 +69,7 @@ func wireForge(ctx context.Context, cfg *server.Config, opts serveOptions, recom
 			if systemToken == "" {
 				return nil, errors.New("missing x-forge-oauth-system header: enable appSystemToken on the trigger's endpoint in manifest.yml")
 			}
-			return jira.NewBearer(apiBaseURL, systemToken, jira.Options{Logger: logger})
+			return jira.NewBearer(apiBaseURL, systemToken, jira.Options{Logger: logger, HTTPClient: recomputes})
 		})
 	}
 	return nil
