@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,7 +39,9 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxAttempts bounds the requests sent for one call, the first included. Default 6.
 	MaxAttempts int
-	// MaxConcurrency bounds the requests of this Client in flight at once. Default 4.
+	// MaxConcurrency bounds the requests in flight at once to one site, across every Client
+	// of this process built for the same site URL. The first Client of a site sets the bound.
+	// Default 4.
 	MaxConcurrency int
 	// MaxBackoff caps one exponential backoff wait. Default 30 s.
 	MaxBackoff time.Duration
@@ -139,7 +142,7 @@ func newClient(rawURL string, opts Options, auth func(http.RoundTripper) http.Ro
 		site:    site,
 		log:     opts.Logger.With("component", "jira"),
 		opts:    opts,
-		slots:   make(chan struct{}, opts.MaxConcurrency),
+		slots:   siteSlots(site.String(), opts.MaxConcurrency),
 		cleanup: cleanup,
 	}, nil
 }
@@ -282,7 +285,26 @@ func (c *Client) retryWait(rep *reply, attempt int) (time.Duration, error) {
 	return ra, nil
 }
 
-// send performs one attempt, holding one of the Client's concurrency slots.
+var (
+	slotsMu sync.Mutex
+	slotsBy = map[string]chan struct{}{}
+)
+
+// siteSlots returns the request slots shared by every Client of one site URL, so that several
+// syncs of one site together stay within the bound. Entries live as long as the process,
+// which holds one per site.
+func siteSlots(site string, n int) chan struct{} {
+	slotsMu.Lock()
+	defer slotsMu.Unlock()
+	if slots, ok := slotsBy[site]; ok {
+		return slots
+	}
+	slots := make(chan struct{}, n)
+	slotsBy[site] = slots
+	return slots
+}
+
+// send performs one attempt, holding one of the site's concurrency slots.
 func (c *Client) send(ctx context.Context, method, target string, body any) (*reply, error) {
 	select {
 	case c.slots <- struct{}{}:

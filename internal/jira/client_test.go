@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -572,4 +573,38 @@ func TestTeamManagedProjectStatuses(t *testing.T) {
 			assert.True(t, own[h.Items[0].To], "%s moves only through GB's own statuses", issue.Key)
 		}
 	}
+}
+
+func TestConcurrencyCapIsPerSite(t *testing.T) {
+	site := jiraemu.Generate(jiraemu.GenerateOptions{Seed: 20, Projects: 2, IssuesPerProject: 1200, LongHistoryEvery: -1})
+	emu, _ := startEmulator(t, site, jira.Options{})
+	emu.SetFaults(jiraemu.Faults{Delay: 10 * time.Millisecond})
+	var mu sync.Mutex
+	inFlight, maxInFlight := 0, 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		inFlight++
+		maxInFlight = max(maxInFlight, inFlight)
+		mu.Unlock()
+		defer func() {
+			mu.Lock()
+			inFlight--
+			mu.Unlock()
+		}()
+		emu.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+
+	var wg sync.WaitGroup
+	for _, key := range []string{"GA", "GB"} {
+		client, err := jira.NewBasic(srv.URL, testEmail, testToken, jira.Options{MaxConcurrency: 3})
+		require.NoError(t, err)
+		wg.Go(func() {
+			_, err := client.FetchIssues(t.Context(), "project = "+key, nil)
+			assert.NoError(t, err)
+		})
+	}
+	wg.Wait()
+
+	assert.LessOrEqual(t, maxInFlight, 3, "two clients of one site share its three slots")
 }

@@ -24,11 +24,12 @@
 // 429 and 503 replies wait for Retry-After (seconds or an HTTP date). Other transient
 // failures (500, 502, 504, network errors, truncated or malformed bodies) back off
 // exponentially with jitter up to Options.MaxBackoff. Attempts are bounded by
-// Options.MaxAttempts, and at most Options.MaxConcurrency requests of one Client are in
+// Options.MaxAttempts, and at most Options.MaxConcurrency requests to one site are in
 // flight at once. Other 4xx replies are returned at once as *APIError.
 //
 // # Caveats
 //
-// The concurrency cap is per Client: build one Client per site and share it.
+// The concurrency cap is shared by the Clients of one site URL within one process; separate
+// processes do not coordinate.
 // The client never logs credentials; it logs the method, path, attempt and wait of every retry.
 package jira
