@@ -1,13 +1,16 @@
 package jira_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -607,4 +610,24 @@ func TestConcurrencyCapIsPerSite(t *testing.T) {
 	wg.Wait()
 
 	assert.LessOrEqual(t, maxInFlight, 3, "two clients of one site share its three slots")
+}
+
+func TestRetriesAreLoggedWithoutCredentials(t *testing.T) {
+	site := jiraemu.Generate(jiraemu.GenerateOptions{Seed: 22, IssuesPerProject: 5})
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	emu, client := startEmulator(t, site, jira.Options{Logger: logger, MaxAttempts: 3})
+	emu.SetFaults(jiraemu.Faults{ServerErrorEvery: 1, ServerErrorStatus: 503, RetryAfter: "1"})
+
+	_, err := client.Myself(t.Context())
+
+	require.Error(t, err)
+	out := logs.String()
+	assert.Equal(t, 2, strings.Count(out, `msg="jira request retry"`), "one line per retry")
+	assert.Contains(t, out, "path=/rest/api/3/myself")
+	assert.Contains(t, out, "attempt=2")
+	assert.Contains(t, out, "wait=1s")
+	assert.Contains(t, out, `msg="jira request failed"`)
+	assert.Contains(t, out, "component=jira")
+	assert.NotContains(t, out, testToken)
 }
