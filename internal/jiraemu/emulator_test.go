@@ -424,6 +424,35 @@ func TestPermissionsCheckForOtherAccount(t *testing.T) {
 	}
 }
 
+func TestVersionsOrderBy(t *testing.T) {
+	ts := newTestServer(t, Generate(GenerateOptions{Seed: 8, VersionsPerProject: 5, IssuesPerProject: 1}))
+	tests := []struct {
+		orderBy string
+		want    []string
+	}{
+		{"", []string{"10000", "10001", "10002", "10003", "10004"}},
+		{"sequence", []string{"10000", "10001", "10002", "10003", "10004"}},
+		{"-sequence", []string{"10004", "10003", "10002", "10001", "10000"}},
+		{"-name", []string{"10004", "10003", "10002", "10001", "10000"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.orderBy, func(t *testing.T) {
+			status, body := ts.do(t, "GET", "/rest/api/3/project/GA/version?orderBy="+tt.orderBy, nil)
+			require.Equal(t, 200, status)
+			var page jirajson.PageBeanVersion
+			require.NoError(t, json.Unmarshal(body, &page))
+			var ids []string
+			for _, v := range page.Values {
+				ids = append(ids, v.ID)
+			}
+			assert.Equal(t, tt.want, ids)
+		})
+	}
+	status, body := ts.do(t, "GET", "/rest/api/3/project/GA/version?orderBy=color", nil)
+	assert.Equal(t, 400, status)
+	assert.Contains(t, string(body), "Invalid orderBy value 'color'")
+}
+
 func TestFaults(t *testing.T) {
 	ts := newTestServer(t, Generate(GenerateOptions{Seed: 1, IssuesPerProject: 1}))
 	ts.emu.SetFaults(Faults{RateLimitEvery: 3, RetryAfter: "1", MalformedEvery: 2})

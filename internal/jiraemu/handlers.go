@@ -153,21 +153,26 @@ func (e *Emulator) handleVersions(w *recorder, r *http.Request, user caller, idO
 			versions = append(versions, v)
 		}
 	}
-	if err := sortVersions(versions, q.Get("orderBy")); err != nil {
-		writeFieldError(w, http.StatusBadRequest, "orderBy", err.Error())
+	if !sortVersions(versions, q.Get("orderBy")) {
+		writeFieldError(w, http.StatusBadRequest, "orderBy", fmt.Sprintf("Invalid orderBy value '%s': use sequence, name or releaseDate, with an optional - for descending order.", q.Get("orderBy")))
 		return
 	}
 	values, isLast := pageOf(versions, startAt, maxResults)
 	writeJSONReply(w, http.StatusOK, jirajson.PageBeanVersion{StartAt: startAt, MaxResults: maxResults, Total: len(versions), IsLast: isLast, Values: values})
 }
 
-func sortVersions(v []jirajson.Version, orderBy string) error {
+// sortVersions orders v by orderBy ("sequence", "name" or "releaseDate", with an optional "-"
+// for descending order). It reports false for any other value.
+func sortVersions(v []jirajson.Version, orderBy string) bool {
 	desc := strings.HasPrefix(orderBy, "-")
 	field := strings.TrimLeft(orderBy, "+-")
 	var compare func(a, b jirajson.Version) int
 	switch field {
 	case "", "sequence":
-		return nil
+		if desc {
+			slices.Reverse(v)
+		}
+		return true
 	case "name":
 		compare = func(a, b jirajson.Version) int { return strings.Compare(a.Name, b.Name) }
 	case "releaseDate":
@@ -175,7 +180,7 @@ func sortVersions(v []jirajson.Version, orderBy string) error {
 			return strings.Compare(versionDate(a), versionDate(b))
 		}
 	default:
-		return fmt.Errorf("Invalid orderBy value '%s': use sequence, name or releaseDate, with an optional - for descending order.", orderBy)
+		return false
 	}
 	slices.SortStableFunc(v, func(a, b jirajson.Version) int {
 		if desc {
@@ -183,10 +188,7 @@ func sortVersions(v []jirajson.Version, orderBy string) error {
 		}
 		return compare(a, b)
 	})
-	if desc && field == "sequence" {
-		slices.Reverse(v)
-	}
-	return nil
+	return true
 }
 
 func versionDate(v jirajson.Version) string {
