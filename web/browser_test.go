@@ -307,3 +307,8 @@ func (b *browser) checkAccessibleNames(where string) {
 	unnamed := evaluate[[]string](b, "find controls without a name", unnamedControlsScript)
 	assert.Empty(b.t, unnamed, "controls without an accessible name in %s", where)
 }
+
+// waitSettled waits until the gadget has no request in flight and has drawn their results.
+func waitSettled() chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(chromedp.CSS(`main[data-settled="true"]`))
+}

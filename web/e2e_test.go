@@ -19,6 +19,7 @@ import (
 	"github.com/devops-metrics/devops-metrics/internal/dora"
 	"github.com/devops-metrics/devops-metrics/internal/jiraemu"
 	"github.com/devops-metrics/devops-metrics/internal/samplesite"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -193,6 +194,16 @@ func TestSampleSiteEndToEnd(t *testing.T) {
 	server := startDevServer(t, sample, devViewer)
 	server.waitForProject(t, sampleProjectEE)
 
+	t.Run("page carries the Custom UI policy", func(t *testing.T) {
+		response, err := http.Get(server.base + "/")
+		require.NoError(t, err, "GET /")
+		response.Body.Close()
+		policy := response.Header.Get("Content-Security-Policy")
+		require.NotEmpty(t, policy, "dev mode sends the content security policy as a header")
+		assert.Contains(t, policy, "script-src 'self'", "scripts only from the app's own files")
+		assert.NotContains(t, policy, "'unsafe-eval'", "no eval")
+		assert.Contains(t, policy, "connect-src 'self'", "no outbound connections")
+	})
 	t.Run("rendered values equal the Report JSON", func(t *testing.T) {
 		b := newBrowser(t)
 		checkReportView(t, b, server.base, sampleProjectEE, server.siteURL)

@@ -93,6 +93,7 @@ func checkEditView(t *testing.T, b *browser, base, projectID string, permission 
 		chromedp.SetValue(chromedp.CSS(`#metric`), "leadTimeForChanges"),
 		chromedp.Click(chromedp.CSS(`#save`)),
 		chromedp.WaitVisible(chromedp.CSS(`#metric-panel[data-metric="leadTimeForChanges"]`)),
+		waitSettled(),
 	)
 	windowText := evaluate[string](b, "read the window", `document.querySelector('#window-text').textContent`)
 	assert.Contains(t, windowText, "1 Jun – 31 Jul 2020", "the gadget shows the saved window")

@@ -70,7 +70,7 @@ func TestForgeAdapterUsesTheBridge(t *testing.T) {
 				"gadgetConfiguration": map[string]any{"projects": []string{fixtureProjectEE}, "from": "2020-06-01", "to": "2020-08-01"},
 			},
 		})
-		b.do("wait for the report", chromedp.WaitVisible(chromedp.CSS(`.delta[data-delta]`)))
+		b.do("wait for the report", waitSettled())
 
 		calls := evaluate[[]bridgeCall](b, "read the bridge calls", `window.__bridgeCalls`)
 		var paths []string

@@ -135,7 +135,7 @@ func checkReportView(t *testing.T, b *browser, base, projectID, siteURL string) 
 		setLocalConfiguration(gadgetConfiguration(projectID)),
 		chromedp.Reload(),
 		chromedp.WaitVisible(chromedp.CSS(`#metric-panel`)),
-		chromedp.WaitVisible(chromedp.CSS(`.delta[data-delta]`)),
+		waitSettled(),
 	)
 	b.screenshot("01-ready-light")
 	b.checkAccessibleNames("the gadget view")
@@ -159,8 +159,22 @@ func checkReportView(t *testing.T, b *browser, base, projectID, siteURL string) 
 	windowText := evaluate[string](b, "read the window", `document.querySelector('#window-text').textContent`)
 	assert.Contains(t, windowText, "1 Jun – 31 Jul 2020", "the window shows its last day, not the exclusive end")
 
+	throughput := evaluate[string](b, "read the throughput", `document.querySelector('[data-flow="throughput"]').textContent`)
+	wantThroughput := "no changes done"
+	if report.Throughput != nil {
+		wantThroughput = formatOneDecimal(*report.Throughput) + " changes done a week"
+	}
+	assert.Equal(t, wantThroughput, throughput, "throughput")
+	reopened := evaluate[string](b, "read the reopen rate", `document.querySelector('[data-flow="reopenRate"]').textContent`)
+	wantReopened := "no data"
+	if report.ReopenRate != nil {
+		wantReopened = formatRate(report.ReopenRate)
+	}
+	assert.Equal(t, wantReopened, reopened, "reopen rate")
+
 	// Arrow keys move between metrics, as in any tab list.
 	b.do("move to the next metric with the keyboard",
+		waitSettled(),
 		chromedp.Focus(chromedp.CSS(`#tab-deploymentFrequency`)),
 		chromedp.KeyEvent(kb.ArrowRight),
 		chromedp.WaitVisible(chromedp.CSS(`#metric-panel[data-metric="leadTimeForChanges"]`)),
@@ -179,6 +193,7 @@ func checkReportView(t *testing.T, b *browser, base, projectID, siteURL string) 
 		b.do("select "+metric,
 			chromedp.Click(chromedp.CSS(`#tab-`+metric)),
 			chromedp.WaitVisible(chromedp.CSS(`#metric-panel[data-metric="`+metric+`"] .chart-svg`)),
+			waitSettled(),
 		)
 		number := evaluate[string](b, "read the panel number", `document.querySelector('.panel-number').textContent`)
 		assert.Equal(t, panelNumbers[metric], number, "%s panel number", metric)
@@ -193,6 +208,7 @@ func checkReportView(t *testing.T, b *browser, base, projectID, siteURL string) 
 		chromedp.Click(chromedp.CSS(`#tab-leadTimeForChanges`)),
 		chromedp.Click(chromedp.CSS(`#drilldown-toggle`)),
 		chromedp.WaitVisible(chromedp.CSS(`.evidence`)),
+		waitSettled(),
 	)
 	shownKeys := evaluate[[]string](b, "read the issue keys", `[...document.querySelectorAll('.evidence [data-issue]')].map((e) => e.dataset.issue)`)
 	var wantKeys []string
@@ -218,12 +234,14 @@ func checkReportView(t *testing.T, b *browser, base, projectID, siteURL string) 
 	b.do("open the deployment drill-down",
 		chromedp.Click(chromedp.CSS(`#tab-changeFailureRate`)),
 		chromedp.WaitVisible(chromedp.CSS(`.evidence .badge`)),
+		waitSettled(),
 	)
 	b.screenshot("04-drilldown-failures")
 
 	b.do("switch to the dark theme",
 		colorScheme("dark"),
 		chromedp.Click(chromedp.CSS(`#tab-deploymentFrequency`)),
+		waitSettled(),
 		chromedp.Click(chromedp.CSS(`#drilldown-toggle`)),
 		chromedp.WaitNotPresent(chromedp.CSS(`.evidence`)),
 	)
@@ -236,7 +254,7 @@ func checkReportView(t *testing.T, b *browser, base, projectID, siteURL string) 
 		colorScheme("light"),
 		chromedp.EmulateViewport(420, 900),
 		chromedp.Reload(),
-		chromedp.WaitVisible(chromedp.CSS(`.delta[data-delta]`)),
+		waitSettled(),
 	)
 	overflow := evaluate[bool](b, "check horizontal overflow", `document.documentElement.scrollWidth > document.documentElement.clientWidth`)
 	assert.False(t, overflow, "the gadget fits a 420 pixel column without scrolling sideways")

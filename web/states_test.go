@@ -53,7 +53,7 @@ func TestGadgetLoadingErrorAndEmptyStates(t *testing.T) {
 		assert.Equal(t, "true", busy, "the page says it is busy")
 		b.screenshot("01-loading")
 		site.release()
-		b.do("wait for the report", chromedp.WaitVisible(chromedp.CSS(`#metric-panel`)))
+		b.do("wait for the report", chromedp.WaitVisible(chromedp.CSS(`#metric-panel`)), waitSettled())
 	})
 
 	t.Run("error", func(t *testing.T) {
@@ -73,7 +73,21 @@ func TestGadgetLoadingErrorAndEmptyStates(t *testing.T) {
 		site.mu.Lock()
 		site.failReports = false
 		site.mu.Unlock()
-		b.do("try again", chromedp.Click(chromedp.CSS(`#retry`)), chromedp.WaitVisible(chromedp.CSS(`#metric-panel`)))
+		b.do("try again", chromedp.Click(chromedp.CSS(`#retry`)), chromedp.WaitVisible(chromedp.CSS(`#metric-panel`)), waitSettled())
+	})
+
+	t.Run("not computed yet", func(t *testing.T) {
+		b := b.forTest(t)
+		b.expectConsoleError(`status of 404`)
+		b.do("open a project the server has no report of",
+			setLocalConfiguration(`{"projects":["10077"],"from":"2020-06-01","to":"2020-08-01"}`),
+			chromedp.Reload(),
+			chromedp.WaitVisible(chromedp.CSS(`[data-state="error"]`)),
+		)
+		text := evaluate[string](b, "read the error state", `document.querySelector('[data-state="error"]').textContent`)
+		assert.Contains(t, text, "No metrics for this project yet", "a missing report reads as not computed yet")
+		assert.Contains(t, text, `project "10077" not found`, "the server's message is shown")
+		b.screenshot("03-not-computed")
 	})
 
 	t.Run("empty", func(t *testing.T) {
@@ -82,12 +96,13 @@ func TestGadgetLoadingErrorAndEmptyStates(t *testing.T) {
 			setLocalConfiguration(`{"projects":["`+fixtureProjectEE+`"],"window":30,"metric":"deploymentFrequency"}`),
 			chromedp.Reload(),
 			chromedp.WaitVisible(chromedp.CSS(`[data-state="empty"]`)),
+			waitSettled(),
 		)
 		text := evaluate[string](b, "read the empty notice", `document.querySelector('[data-state-note="empty"]').textContent`)
 		assert.Contains(t, text, "No deployments in this window.", "empty state")
 		value := evaluate[string](b, "read lead time", `document.querySelector('#tab-leadTimeForChanges .tile-value').textContent`)
 		assert.Equal(t, "—", value, "a metric without data shows a dash, not 0")
-		b.screenshot("03-empty")
+		b.screenshot("04-empty")
 	})
 
 	t.Run("several projects", func(t *testing.T) {
@@ -95,12 +110,15 @@ func TestGadgetLoadingErrorAndEmptyStates(t *testing.T) {
 		b.do("open the gadget on two projects",
 			setLocalConfiguration(`{"projects":["`+fixtureProjectEE+`","`+fixtureProjectK5+`"],"from":"2020-06-01","to":"2020-08-01"}`),
 			chromedp.Reload(),
-			chromedp.WaitReady(chromedp.CSS(`#project-select option[value="`+fixtureProjectK5+`"]`)),
+			// The view redraws when the previous window and the project names arrive, so the test
+			// waits for both before it uses the picker.
+			waitSettled(),
+			chromedp.Poll[chromedp.Void](`document.querySelector('#project-select option[value="`+fixtureProjectK5+`"]')?.textContent === 'Keon_5 (K5)'`),
 			chromedp.SetValue(chromedp.CSS(`#project-select`), fixtureProjectK5),
 			chromedp.WaitVisible(chromedp.CSS(`.project-key`)),
 			chromedp.Poll[chromedp.Void](`document.querySelector('.project-key')?.textContent === 'K5'`),
 		)
-		b.screenshot("04-second-project")
+		b.screenshot("05-second-project")
 	})
 }
 

@@ -4,7 +4,8 @@ import { ApiError, metricIds } from './api.js';
 import { weeklyChart } from './chart.js';
 import { h, svg } from './dom.js';
 import {
-  addDays, daysBetween, formatAge, formatDeployedAt, formatHours, formatInstant, formatWindow, localDate, weekStart,
+  addDays, daysBetween, formatAge, formatDeployedAt, formatHours, formatInstant, formatRate, formatWindow, localDate, oneDecimal,
+  weekStart,
 } from './format.js';
 import { exclusionReasons, levelOf, metricById, metrics, qualityNotes } from './metrics.js';
 
@@ -32,12 +33,27 @@ export function startGadget(root, api, adapter, context) {
     previousError: null,
     drilldown: new Map(), // metric id -> {status: 'loading'|'ready'|'error', data, error}
     drilldownOpen: false,
+    // pending counts requests in flight; generation tells a load's late replies from the current load's.
+    pending: 0,
+    generation: 0,
+  };
+
+  // track counts a request as pending until it settles, so the page can say when it is idle.
+  const track = async (promise) => {
+    state.pending += 1;
+    try {
+      return await promise;
+    } finally {
+      state.pending -= 1;
+    }
   };
 
   const render = () => {
     const focusedId = document.activeElement?.id;
     root.replaceChildren(view(state, actions, adapter));
     root.setAttribute('aria-busy', state.phase === 'loading' ? 'true' : 'false');
+    // data-settled tells tests (and anyone scripting the page) that no request is in flight.
+    root.dataset.settled = String(state.phase !== 'loading' && state.pending === 0);
     if (focusedId) {
       document.getElementById(focusedId)?.focus();
     }
@@ -48,15 +64,20 @@ export function startGadget(root, api, adapter, context) {
     if (existing && existing.status !== 'error') {
       return;
     }
+    const generation = state.generation;
     state.drilldown.set(metricId, { status: 'loading' });
+    const request = track(api.drilldown(state.projectId, metricId, windowOf(state.report)));
     render();
+    let entry;
     try {
-      const data = await api.drilldown(state.projectId, metricId, windowOf(state.report));
-      state.drilldown.set(metricId, { status: 'ready', data: data ?? {} });
+      entry = { status: 'ready', data: (await request) ?? {} };
     } catch (err) {
-      state.drilldown.set(metricId, { status: 'error', error: err });
+      entry = { status: 'error', error: err };
     }
-    render();
+    if (generation === state.generation) {
+      state.drilldown.set(metricId, entry);
+      render();
+    }
   };
 
   const load = async () => {
@@ -65,6 +86,9 @@ export function startGadget(root, api, adapter, context) {
       render();
       return;
     }
+    state.generation += 1;
+    const generation = state.generation;
+    const current = () => generation === state.generation;
     state.phase = 'loading';
     state.error = null;
     state.report = null;
@@ -74,34 +98,54 @@ export function startGadget(root, api, adapter, context) {
     render();
 
     if (state.configuration.projects.length > 1 || !state.siteUrl) {
-      api.projects().then((result) => {
-        state.projects = result.projects;
-        state.siteUrl = state.siteUrl || result.siteUrl;
+      // The project names label the picker and the site URL makes issue keys links. Without
+      // them the gadget still works, so a failure is not shown.
+      track(api.projects()).then((result) => {
+        if (current()) {
+          state.projects = result.projects;
+          state.siteUrl = state.siteUrl || result.siteUrl;
+        }
         render();
-      }, () => {});
+      }, () => render());
     }
 
+    let report;
     try {
-      state.report = await api.report(state.projectId, state.configuration.window);
-      state.phase = 'ready';
+      report = await track(api.report(state.projectId, state.configuration.window));
     } catch (err) {
-      state.phase = 'error';
-      state.error = err instanceof ApiError ? err : new ApiError(0, 'internal', String(err));
-      render();
+      if (current()) {
+        state.phase = 'error';
+        state.error = err instanceof ApiError ? err : new ApiError(0, 'internal', String(err));
+        render();
+      }
       return;
     }
-    render();
-
-    const current = state.report.window;
-    const days = daysBetween(current.from, current.to);
-    if (days > 0) {
-      try {
-        state.previous = await api.report(state.projectId, { from: addDays(current.from, -days), to: current.from });
-      } catch (err) {
-        state.previousError = err;
-      }
-      render();
+    if (!current()) {
+      return;
     }
+    state.report = report;
+    state.phase = 'ready';
+
+    const reportWindow = report.window;
+    const days = daysBetween(reportWindow.from, reportWindow.to);
+    if (days > 0) {
+      const previous = track(api.report(state.projectId, { from: addDays(reportWindow.from, -days), to: reportWindow.from }));
+      render();
+      try {
+        const previousReport = await previous;
+        if (current()) {
+          state.previous = previousReport;
+        }
+      } catch (err) {
+        if (current()) {
+          state.previousError = err;
+        }
+      }
+      if (!current()) {
+        return;
+      }
+    }
+    render();
     if (state.metric === 'reworkRate' || state.drilldownOpen) {
       loadDrilldown(state.metric);
     }
@@ -242,7 +286,17 @@ function reportView(state, actions, adapter) {
       'Widen the window, or check the deployment source in the settings: with versions, only released versions with a release date count.'),
     h('div', { class: 'tiles', role: 'tablist', 'aria-label': 'DORA metrics' },
       metrics.map((m, index) => tile(state, m, index, actions))),
-    detailPanel(state, metric, actions, adapter));
+    detailPanel(state, metric, actions, adapter),
+    flowLine(report));
+}
+
+// Shows the two flow numbers the report carries beside the DORA metrics.
+function flowLine(report) {
+  const throughput = typeof report.throughput === 'number' ? `${oneDecimal(report.throughput)} changes done a week` : 'no changes done';
+  const reopened = formatRate(report.reopenRate);
+  return h('p', { class: 'flow muted', id: 'flow' },
+    h('span', { text: 'Throughput: ' }), h('strong', { 'data-flow': 'throughput', text: throughput }),
+    h('span', { text: ' · Reopened after done: ' }), h('strong', { 'data-flow': 'reopenRate', text: reopened === '—' ? 'no data' : reopened }));
 }
 
 function header(state, actions, adapter) {
