@@ -14,6 +14,8 @@ import (
 	"time"
 
 	gojira "github.com/andygrunwald/go-jira"
+
+	"github.com/devops-metrics/devops-metrics/internal/egress"
 )
 
 // Defaults for the zero values of Options.
@@ -232,7 +234,8 @@ func (c *Client) callDecode(ctx context.Context, method, apiPath string, query u
 		var apiErr *APIError
 		switch {
 		case err != nil:
-			if errors.Is(err, ErrReadOnly) {
+			// A blocked request fails the same way on every attempt, so it is not retried.
+			if errors.Is(err, ErrReadOnly) || errors.Is(err, egress.ErrBlocked) {
 				return fmt.Errorf("jira %s %s: %w", method, apiPath, err)
 			}
 			if ctxErr := ctx.Err(); ctxErr != nil {
