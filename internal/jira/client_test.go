@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -449,7 +448,7 @@ func TestErrorMessagesNameTheCall(t *testing.T) {
 	var apiErr *jira.APIError
 	require.True(t, errors.As(err, &apiErr))
 	assert.Equal(t, 404, apiErr.Status)
-	assert.Equal(t, fmt.Sprintf("list versions of project NOPE from 0: jira GET /rest/api/3/project/NOPE/version: status 404: No project could be found with key or id 'NOPE'."), err.Error())
+	assert.Equal(t, "list versions of project NOPE from 0: jira GET /rest/api/3/project/NOPE/version: status 404: No project could be found with key or id 'NOPE'.", err.Error())
 	_ = dora.Project{}
 }
 

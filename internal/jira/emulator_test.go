@@ -132,7 +132,7 @@ func getJSON(t *testing.T, url string, into any) {
 	req.SetBasicAuth(testEmail, testToken)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	require.Equal(t, 200, resp.StatusCode)
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(into))
 }

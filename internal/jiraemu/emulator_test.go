@@ -58,7 +58,7 @@ func (ts *testServer) do(t *testing.T, method, path string, body any) (int, []by
 	req.SetBasicAuth(testEmail, testToken)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	data, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return resp.StatusCode, data
@@ -284,7 +284,7 @@ func TestAuthentication(t *testing.T) {
 			tt.auth(req)
 			resp, err := http.DefaultClient.Do(req)
 			require.NoError(t, err)
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			assert.Equal(t, tt.status, resp.StatusCode)
 		})
 	}
@@ -413,7 +413,7 @@ func TestPermissionsCheckForOtherAccount(t *testing.T) {
 			req.SetBasicAuth(tt.email, tt.token)
 			resp, err := http.DefaultClient.Do(req)
 			require.NoError(t, err)
-			defer resp.Body.Close()
+			defer func() { _ = resp.Body.Close() }()
 			data, err := io.ReadAll(resp.Body)
 			require.NoError(t, err)
 			assert.Equal(t, tt.status, resp.StatusCode)
@@ -465,7 +465,7 @@ func TestFaults(t *testing.T) {
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		statuses = append(statuses, resp.StatusCode)
 		bodies = append(bodies, string(body))
 		if resp.StatusCode == 429 {
@@ -582,5 +582,48 @@ func TestLoadSampleSite(t *testing.T) {
 		for k := 1; k < len(r.Histories); k++ {
 			assert.False(t, r.Histories[k].Created.Before(r.Histories[k-1].Created.Time), "%s histories oldest first", r.Key)
 		}
+	}
+}
+
+func TestProjectAdminPermission(t *testing.T) {
+	site := Generate(GenerateOptions{Seed: 5, Projects: 2, IssuesPerProject: 1})
+	site.Permissions = map[string][]string{"lead": {"10000"}, testAccount: {"10000", "10001"}}
+	emu := New(site, EmulatorOptions{Users: []User{
+		{AccountID: testAccount, Email: testEmail, APIToken: testToken},
+		{AccountID: "lead", Email: "lead@example.com", APIToken: "lead-token", ProjectAdmin: true},
+	}})
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	get := func(t *testing.T, email, token, path string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), "GET", srv.URL+path, nil)
+		require.NoError(t, err)
+		req.SetBasicAuth(email, token)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer func() { _ = resp.Body.Close() }()
+		data, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(data)
+	}
+	tests := []struct {
+		name, email, token, project string
+		status                      int
+		have                        bool
+	}{
+		{"project admin on a browsable project", "lead@example.com", "lead-token", "10000", 200, true},
+		{"project admin on a hidden project", "lead@example.com", "lead-token", "10001", 404, false},
+		{"plain user", testEmail, testToken, "10000", 200, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := get(t, tt.email, tt.token, "/rest/api/3/mypermissions?permissions=ADMINISTER_PROJECTS&projectId="+tt.project)
+			require.Equal(t, tt.status, status, body)
+			if status == 200 {
+				var mine jirajson.MyPermissions
+				require.NoError(t, json.Unmarshal([]byte(body), &mine))
+				assert.Equal(t, tt.have, mine.Permissions["ADMINISTER_PROJECTS"].HavePermission)
+			}
+		})
 	}
 }

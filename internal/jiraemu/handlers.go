@@ -305,6 +305,10 @@ func (e *Emulator) runJQL(w *recorder, jql string, user caller) ([]*IssueRecord,
 		writeError(w, http.StatusBadRequest, msgUnboundedJQL)
 		return nil, false
 	}
+	key := jql + "\x00" + user.accountID + "\x00" + user.loc.String()
+	if matches, ok := e.matches.get(key, e.generation); ok {
+		return matches, true
+	}
 	var matches []*IssueRecord
 	for _, rec := range e.site.Issues {
 		if e.canBrowse(user.accountID, rec.index.projectID) && q.where(rec) {
@@ -314,6 +318,7 @@ func (e *Emulator) runJQL(w *recorder, jql string, user caller) ([]*IssueRecord,
 	if len(q.order) > 0 {
 		slices.SortStableFunc(matches, func(a, b *IssueRecord) int { return compareIssues(q.order, a, b) })
 	}
+	e.matches.put(key, e.generation, matches)
 	return matches, true
 }
 
@@ -434,10 +439,7 @@ func (e *Emulator) handleMyPermissions(w *recorder, r *http.Request, user caller
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("The permission key '%s' is not valid.", key))
 			return
 		}
-		have := false
-		if key == permissionBrowse {
-			have = projectRef == "" || e.canBrowse(user.accountID, project.ID)
-		}
+		have := e.grantsOnBrowsable(key, user.accountID) && (projectRef == "" || e.canBrowse(user.accountID, project.ID))
 		perms[key] = jirajson.MyPermission{Key: key, HavePermission: have}
 	}
 	writeJSONReply(w, http.StatusOK, jirajson.MyPermissions{Permissions: perms})
@@ -473,7 +475,7 @@ func (e *Emulator) handlePermissionsCheck(w *recorder, r *http.Request, user cal
 				order = append(order, key)
 				byPermission[key] = []int64{}
 			}
-			if key != permissionBrowse && !(key == permissionAdminister && e.projectAdmin(account)) {
+			if !e.grantsOnBrowsable(key, account) {
 				continue
 			}
 			for _, id := range pp.Projects {
@@ -488,6 +490,18 @@ func (e *Emulator) handlePermissionsCheck(w *recorder, r *http.Request, user cal
 		grants.ProjectPermissions = append(grants.ProjectPermissions, jirajson.ProjectPermissionGrant{Permission: key, Projects: byPermission[key]})
 	}
 	writeJSONReply(w, http.StatusOK, grants)
+}
+
+// grantsOnBrowsable reports whether account holds the permission key on every project it may
+// browse: BROWSE_PROJECTS always, ADMINISTER_PROJECTS for project admins, nothing else.
+func (e *Emulator) grantsOnBrowsable(key, account string) bool {
+	switch key {
+	case permissionBrowse:
+		return true
+	case permissionAdminister:
+		return e.projectAdmin(account)
+	}
+	return false
 }
 
 // projectAdmin reports whether account administers the projects it may browse.
@@ -505,6 +519,7 @@ func (e *Emulator) findIssue(idOrKey string) *IssueRecord {
 
 // rebuildLookup refreshes the id and key maps after a change; the caller holds e.mu for writing.
 func (e *Emulator) rebuildLookup() {
+	e.generation++
 	e.byID = make(map[string]*IssueRecord, len(e.site.Issues))
 	e.byKey = make(map[string]*IssueRecord, len(e.site.Issues))
 	for _, rec := range e.site.Issues {

@@ -51,19 +51,19 @@ func lexJQL(s string) ([]jqlToken, error) {
 	var toks []jqlToken
 	for i := 0; i < len(s); {
 		c := s[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		switch c {
+		case ' ', '\t', '\n', '\r':
 			i++
-		case c == '(':
+		case '(':
 			toks = append(toks, jqlToken{tokLParen, "(", i})
 			i++
-		case c == ')':
+		case ')':
 			toks = append(toks, jqlToken{tokRParen, ")", i})
 			i++
-		case c == ',':
+		case ',':
 			toks = append(toks, jqlToken{tokComma, ",", i})
 			i++
-		case c == '"' || c == '\'':
+		case '"', '\'':
 			var b strings.Builder
 			j := i + 1
 			for ; j < len(s) && s[j] != c; j++ {
@@ -77,7 +77,7 @@ func lexJQL(s string) ([]jqlToken, error) {
 			}
 			toks = append(toks, jqlToken{tokString, b.String(), i})
 			i = j + 1
-		case c == '=' || c == '!' || c == '<' || c == '>' || c == '~':
+		case '=', '!', '<', '>', '~':
 			j := i + 1
 			if j < len(s) && s[j] == '=' {
 				j++
