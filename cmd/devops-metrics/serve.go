@@ -226,17 +226,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	httpServer := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		// Forge waits 25 s for a remote; a reply still being written after a minute is abandoned.
-		WriteTimeout: 60 * time.Second,
-		IdleTimeout:  2 * time.Minute,
-		// Forge's headers (a token of a few KB and tracing) fit many times over.
-		MaxHeaderBytes: 64 << 10,
-		ErrorLog:       slog.NewLogLogger(logger.With("component", "http").Handler(), slog.LevelWarn),
-	}
+	httpServer := newHTTPServer(srv, logger)
 
 	addr := listener.Addr().String()
 	if opts.dev {

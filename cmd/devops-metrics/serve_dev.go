@@ -114,7 +114,7 @@ func (d *devSite) startEmulator(opts serveOptions) error {
 	if err != nil {
 		return fmt.Errorf("serve: start the Jira emulator: %w", err)
 	}
-	d.emulator = &http.Server{Handler: emulator, ReadHeaderTimeout: 10 * time.Second}
+	d.emulator = newHTTPServer(emulator, d.base)
 	go func() {
 		if err := d.emulator.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			d.logger.Error("jira emulator stopped", "err", err)
