@@ -110,6 +110,9 @@ type Emulator struct {
 	// byID and byKey index site.Issues; rebuildLookup refreshes them after every change.
 	byID  map[string]*IssueRecord
 	byKey map[string]*IssueRecord
+	// generation counts the changes to site; it is written under e.mu held for writing.
+	generation uint64
+	matches    matchCache
 
 	logMu    sync.Mutex
 	faults   Faults

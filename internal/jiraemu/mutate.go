@@ -137,6 +137,7 @@ func (e *Emulator) nextHistoryID() int {
 
 // touch stamps updated with the emulator's clock and re-indexes; the caller holds e.mu.
 func (e *Emulator) touch(rec *IssueRecord) error {
+	e.generation++
 	if err := rec.SetField("updated", jirajson.Time{Time: e.now()}); err != nil {
 		return err
 	}
