@@ -11,7 +11,8 @@ type matchCache struct {
 	matches    []*IssueRecord
 }
 
-// get returns the cached matches of key, computed in generation; callers must not modify them.
+// get returns the cached matches of key if they were computed in generation. Callers must not
+// modify the returned slice.
 func (c *matchCache) get(key string, generation uint64) ([]*IssueRecord, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
