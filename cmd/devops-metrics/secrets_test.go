@@ -184,3 +184,44 @@ func TestDevFlowLeaksNoSecret(t *testing.T) {
 
 	scan.assertNoLeak(t)
 }
+
+func TestStoreHoldsNoIssueContentOrNames(t *testing.T) {
+	const (
+		summary     = "SENTINEL-summary-8c61"
+		description = "SENTINEL-description-3fa0"
+		comment     = "SENTINEL-comment-b7d2"
+		displayName = "SENTINEL-display-name-41e9"
+		email       = "sentinel-person-0a5c@example.com"
+		accountID   = "SENTINEL-account-id-d93f"
+	)
+	site := jiraemu.Generate(jiraemu.GenerateOptions{Seed: 13, Projects: 2, IssuesPerProject: 30, Now: time.Now().UTC().Truncate(time.Hour)})
+	person := map[string]any{"accountId": accountID, "displayName": displayName, "emailAddress": email}
+	for _, issue := range site.Issues {
+		require.NoError(t, issue.SetField("summary", summary))
+		require.NoError(t, issue.SetField("description", description))
+		require.NoError(t, issue.SetField("comment", map[string]any{"comments": []any{map[string]any{"body": comment, "author": person}}}))
+		require.NoError(t, issue.SetField("assignee", person))
+		require.NoError(t, issue.SetField("reporter", person))
+	}
+	emulator := jiraemu.New(site, jiraemu.EmulatorOptions{Users: []jiraemu.User{
+		{AccountID: accountID, Email: email, APIToken: "dev-api-token", ProjectAdmin: true},
+	}})
+	jiraServer := httptest.NewServer(emulator)
+	t.Cleanup(jiraServer.Close)
+	db := t.TempDir() + "/metrics.db"
+	env := map[string]string{"JIRA_EMAIL": email, "JIRA_API_TOKEN": "dev-api-token"}
+
+	srv := startServer(t, func(name string) string { return env[name] }, "--dev", "--jira-url", jiraServer.URL, "--db", db, "--addr", "127.0.0.1:0")
+	waitFor(t, "the first recompute", func() bool { return srv.countLogs("recompute finished") > 0 })
+	projectID := site.Projects[0].ID
+	status, _ := srv.get(t, "/forge/gadget/report?window=90&project="+projectID, nil)
+	require.Equal(t, http.StatusOK, status)
+	require.NoError(t, srv.stop())
+	stored, err := os.ReadFile(db)
+	require.NoError(t, err)
+	require.Contains(t, string(stored), site.Issues[0].Key, "the store file holds the synced issues")
+
+	for _, content := range []string{summary, description, comment, displayName, email, accountID} {
+		assert.NotContains(t, string(stored), content, "the store file holds issue content or a person's details")
+	}
+}
