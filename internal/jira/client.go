@@ -166,9 +166,7 @@ func parseSiteURL(rawURL string) (*url.URL, error) {
 	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("invalid Jira URL %q: give only the scheme, host and optional path, such as https://your-site.atlassian.net", rawURL)
 	}
-	if strings.HasSuffix(u.Path, "/") {
-		u.Path = strings.TrimSuffix(u.Path, "/")
-	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = ""
 	return u, nil
 }
@@ -283,7 +281,7 @@ func (c *Client) retryWait(rep *reply, attempt int) (time.Duration, error) {
 		return c.backoff(attempt), nil
 	}
 	if ra > c.opts.MaxRetryAfter {
-		return 0, fmt.Errorf("Retry-After %s exceeds the %s the client waits", ra, c.opts.MaxRetryAfter)
+		return 0, fmt.Errorf("the Retry-After of %s exceeds the %s the client waits", ra, c.opts.MaxRetryAfter)
 	}
 	return ra, nil
 }
@@ -334,7 +332,7 @@ func (c *Client) send(ctx context.Context, method, target string, body any) (*re
 		}
 		return nil, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // the body is read in full below; a close error changes nothing
 	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
 	if readErr != nil {
 		return nil, fmt.Errorf("read reply body: %w", readErr)

@@ -271,7 +271,7 @@ func TestRetryAfterBeyondLimitFailsAtOnce(t *testing.T) {
 	_, err := client.Myself(t.Context())
 
 	assert.ErrorIs(t, err, jira.ErrUnavailable)
-	assert.Contains(t, err.Error(), "Retry-After 1h0m0s exceeds")
+	assert.Contains(t, err.Error(), "Retry-After of 1h0m0s exceeds")
 	assert.Empty(t, sleep.waits)
 	assert.Equal(t, 1, emu.Count(""))
 }
