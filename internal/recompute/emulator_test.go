@@ -318,7 +318,7 @@ func TestIncrementalSyncAgainstEmulator(t *testing.T) {
 	t.Run("no other calls", func(t *testing.T) {
 		for _, c := range calls {
 			switch {
-			case c.Path == "/rest/api/3/search/jql", c.Path == "/rest/api/3/changelog/bulkfetch":
+			case c.Path == "/rest/api/3/search/jql", c.Path == "/rest/api/3/changelog/bulkfetch", c.Path == "/rest/api/3/search/approximate-count":
 			case slices.Contains(metadataPaths, c.Path):
 			case strings.HasPrefix(c.Path, "/rest/api/3/project/") && strings.HasSuffix(c.Path, "/version"):
 			default:

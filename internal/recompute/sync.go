@@ -189,8 +189,8 @@ func (ps projectSync) fetchAll(ctx context.Context) ([]dora.Issue, error) {
 	return issues, nil
 }
 
-// fetchChanges reads the issues updated since cursor minus the overlap, then the ids of all
-// issues still in the project. It returns the merged issue list, the changed issues to store
+// fetchChanges reads the issues updated since cursor minus the overlap. Then it reads the ids
+// of all issues still in the project, unless Jira's issue count shows that none left. It returns the merged issue list, the changed issues to store
 // and the ids to delete: stored or fetched issues that are no longer in the project.
 func (ps projectSync) fetchChanges(ctx context.Context, cursor time.Time, stored []dora.Issue) (merged, upserts []dora.Issue, deletes []string, err error) {
 	since := cursor.Add(-ps.r.overlap).In(ps.site.userZone).Format(jqlDateLayout)
@@ -203,16 +203,6 @@ func (ps projectSync) fetchChanges(ctx context.Context, cursor time.Time, stored
 	}
 	ps.log.Info("project sync progress", "fetched", len(fetched), "total", len(fetched), "updatedSince", since)
 
-	// The id pass runs after the fetch, so an issue moved away in between is still dropped.
-	ids, err := ps.src.SearchIssueIDs(ctx, "project = "+ps.project.ID)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("list issue ids: %w", err)
-	}
-	present := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		present[id] = true
-	}
-
 	byID := make(map[string]dora.Issue, len(stored)+len(fetched))
 	for _, is := range stored {
 		byID[is.ID] = is
@@ -223,9 +213,22 @@ func (ps projectSync) fetchChanges(ctx context.Context, cursor time.Time, stored
 		changed[f.ID] = true
 	}
 
+	// The id pass runs after the fetch, so an issue moved away in between is still dropped.
+	var present map[string]bool
+	if !ps.noneLeft(ctx, len(byID)) {
+		ids, err := ps.src.SearchIssueIDs(ctx, "project = "+ps.project.ID)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("list issue ids: %w", err)
+		}
+		present = make(map[string]bool, len(ids))
+		for _, id := range ids {
+			present[id] = true
+		}
+	}
+
 	for id, is := range byID {
 		switch {
-		case !present[id]:
+		case present != nil && !present[id]:
 			deletes = append(deletes, id)
 		case changed[id]:
 			upserts = append(upserts, is)
@@ -237,6 +240,34 @@ func (ps projectSync) fetchChanges(ctx context.Context, cursor time.Time, stored
 	slices.Sort(deletes)
 	slices.SortFunc(merged, func(a, b dora.Issue) int { return compareIDs(a.ID, b.ID) })
 	return merged, upserts, deletes, nil
+}
+
+// issueCounter is implemented by a Source that can count the issues matching a JQL query, as
+// *jira.Client does.
+type issueCounter interface {
+	CountIssues(ctx context.Context, jql string) (int, error)
+}
+
+// noneLeft reports whether Jira counts exactly known issues in the project, known being the
+// stored and the fetched issues together. An issue created in or moved into the project since
+// the cursor was updated since then, so it is among the fetched ones. An equal count therefore
+// means that no known issue was deleted or moved away, and the id pass can be skipped: one
+// count request instead of one search page per 5,000 issues.
+// NOTE: Jira's count is approximate and may lag recent changes. A deletion that the count does
+// not show yet is then found by the next run, whose count differs. A deletion is also missed
+// while an issue that was not updated (one newly visible after a permission change) makes up
+// for it in the count.
+func (ps projectSync) noneLeft(ctx context.Context, known int) bool {
+	counter, ok := ps.src.(issueCounter)
+	if !ok {
+		return false
+	}
+	count, err := counter.CountIssues(ctx, "project = "+ps.project.ID)
+	if err != nil {
+		ps.log.Warn("issue count failed, listing issue ids instead", "err", err)
+		return false
+	}
+	return count == known
 }
 
 // incidentMatches runs the project's incident JQL and returns the ids of the matching issues.
