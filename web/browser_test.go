@@ -101,6 +101,8 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.Flag("disable-domain-reliability", true),
 		chromedp.Flag("disable-client-side-phishing-detection", true),
 		chromedp.Flag("no-proxy-server", true),
+		// Containers often have a small /dev/shm, where Chromium's renderers would crash.
+		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("metrics-recording-only", true),
 		chromedp.Flag("lang", "en-GB"),
 		// Every host name resolves to nothing, so even a request the checks below would catch
