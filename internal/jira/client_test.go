@@ -529,7 +529,7 @@ func TestSlowJira(t *testing.T) {
 		_, err := client.Myself(ctx)
 
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
-		// The emulator logs the cut request only once its handler sees the closed connection.
+		// The emulator logs the cut request only once its handler notices the closed connection.
 		assert.LessOrEqual(t, emu.Count(""), 1, "no retry after the context ended")
 	})
 
@@ -556,7 +556,7 @@ func TestTeamManagedProjectStatuses(t *testing.T) {
 	site, snap := generatedSnapshot(t, jiraemu.GenerateOptions{Seed: 18, Projects: 2, IssuesPerProject: 80, TeamManagedEvery: 2})
 	_, client := startEmulator(t, site, jira.Options{})
 
-	statusCount := map[string]int{"GA": 4, "GB": 8} // GB sees the 4 global statuses and its own 4
+	statusCount := map[string]int{"GA": 4, "GB": 8} // GB has the 4 global statuses and its own 4
 	for _, key := range snap.ProjectKeys() {
 		t.Run(key, func(t *testing.T) {
 			want, err := snap.ProjectData(key)
