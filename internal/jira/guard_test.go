@@ -283,3 +283,24 @@ func TestRedirectIsNotFollowed(t *testing.T) {
 	assert.Equal(t, http.StatusFound, apiErr.Status)
 	assert.Contains(t, err.Error(), "does not follow")
 }
+
+func TestFieldErrorsSurface(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"errorMessages":["The request is invalid."],"errors":{"maxResults":"must be at most 5000","jql":"is required"}}`))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := NewBasic(srv.URL, "dev@example.com", "token", Options{})
+	require.NoError(t, err)
+
+	_, err = c.SearchIssueIDs(t.Context(), "project = EE")
+
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.ErrorIs(t, err, ErrBadRequest)
+	assert.Equal(t, 1, apiErr.Attempts, "a 400 is not retried")
+	assert.Equal(t, []string{"The request is invalid."}, apiErr.Messages)
+	assert.Equal(t, map[string]string{"maxResults": "must be at most 5000", "jql": "is required"}, apiErr.Fields)
+	assert.Contains(t, err.Error(), "The request is invalid.; jql: is required; maxResults: must be at most 5000")
+}
