@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -170,6 +171,29 @@ func (s *devServer) waitForProject(t *testing.T, projectID string) {
 	}
 }
 
+// waitForAnyProject polls /forge/gadget/projects a bounded number of times until the first sync
+// lists a project, and returns the first project's id.
+func (s *devServer) waitForAnyProject(t *testing.T) string {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		var body struct {
+			Projects []dora.Project `json:"projects"`
+			SiteURL  string         `json:"siteUrl"`
+		}
+		response, err := http.Get(s.base + "/forge/gadget/projects")
+		if err == nil {
+			decoded := response.StatusCode == http.StatusOK && json.NewDecoder(response.Body).Decode(&body) == nil
+			response.Body.Close()
+			if decoded && len(body.Projects) > 0 {
+				s.siteURL = body.SiteURL
+				return body.Projects[0].ID
+			}
+		}
+		require.Less(t, attempt, 600, "no project appeared in /forge/gadget/projects:\n%s", s.output.String())
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // waitForStatus polls GET path a bounded number of times until it returns status.
 func (s *devServer) waitForStatus(t *testing.T, path string, status int) {
 	t.Helper()
@@ -213,6 +237,22 @@ func TestSampleSiteEndToEnd(t *testing.T) {
 		// The dev server's emulator grants its viewer Administer Projects on the projects they
 		// browse, so the viewer saves project settings here.
 		checkEditView(t, b, server.base, sampleProjectEE, administers)
+	})
+}
+
+// TestDemoSiteEndToEnd opens the generated demo site with a preset window, which the server
+// answers from the reports its recompute stored, not from a computation on request.
+func TestDemoSiteEndToEnd(t *testing.T) {
+	chromiumPath(t)
+	server := startDevServerWith(t, []string{"--demo"}, nil)
+	projectID := server.waitForAnyProject(t)
+
+	// The stored 90-day report appears when the first recompute has finished.
+	server.waitForStatus(t, "/forge/gadget/report?project="+projectID+"&window=90", http.StatusOK)
+	b := newBrowser(t)
+	checkReportViewIn(t, b, server.base, projectID, server.siteURL, reportWindow{
+		configJSON: `"window":90`,
+		query:      url.Values{"window": {"90"}},
 	})
 }
 

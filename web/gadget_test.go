@@ -126,13 +126,36 @@ func TestGadgetShowsReportValues(t *testing.T) {
 // siteURL is the Jira site URL from the projects response, or "" when the response has none.
 func checkReportView(t *testing.T, b *browser, base, projectID, siteURL string) {
 	t.Helper()
-	window := url.Values{"project": {projectID}, "from": {"2020-06-01"}, "to": {"2020-08-01"}}
+	checkReportViewIn(t, b, base, projectID, siteURL, juneJuly2020)
+}
+
+// reportWindow is a gadget window as the configuration stores it and as the routes take it.
+type reportWindow struct {
+	configJSON string     // the window's fields in the gadget configuration
+	query      url.Values // the window's query parameters
+	shownAs    string     // the window as the gadget must show it, or "" to skip that check
+}
+
+var juneJuly2020 = reportWindow{
+	configJSON: `"from":"2020-06-01","to":"2020-08-01"`,
+	query:      url.Values{"from": {"2020-06-01"}, "to": {"2020-08-01"}},
+	shownAs:    "1 Jun – 31 Jul 2020",
+}
+
+// checkReportViewIn is checkReportView for any window.
+func checkReportViewIn(t *testing.T, b *browser, base, projectID, siteURL string, reportWin reportWindow) {
+	t.Helper()
+	window := url.Values{"project": {projectID}}
+	for key, values := range reportWin.query {
+		window[key] = values
+	}
 	var report dora.Report
 	getJSON(t, base, "/forge/gadget/report", window, &report)
 
+	config := fmt.Sprintf(`{"projects":[%q],%s,"metric":"deploymentFrequency"}`, projectID, reportWin.configJSON)
 	b.do("open the gadget page",
 		chromedp.Navigate(base+"/"),
-		setLocalConfiguration(gadgetConfiguration(projectID)),
+		setLocalConfiguration(config),
 		chromedp.Reload(),
 		chromedp.WaitVisible(chromedp.CSS(`#metric-panel`)),
 		waitSettled(),
@@ -157,7 +180,10 @@ func checkReportView(t *testing.T, b *browser, base, projectID, siteURL string) 
 	heading := evaluate[string](b, "read the heading", `document.querySelector('#gadget-title').textContent`)
 	assert.Contains(t, heading, report.Project.Name, "the heading names the project")
 	windowText := evaluate[string](b, "read the window", `document.querySelector('#window-text').textContent`)
-	assert.Contains(t, windowText, "1 Jun – 31 Jul 2020", "the window shows its last day, not the exclusive end")
+	if reportWin.shownAs != "" {
+		assert.Contains(t, windowText, reportWin.shownAs, "the window shows its last day, not the exclusive end")
+	}
+	assert.Contains(t, windowText, report.Window.TimeZone, "the window names its time zone")
 
 	throughput := evaluate[string](b, "read the throughput", `document.querySelector('[data-flow="throughput"]').textContent`)
 	wantThroughput := "no changes done"
@@ -202,7 +228,10 @@ func checkReportView(t *testing.T, b *browser, base, projectID, siteURL string) 
 
 	// The drill-down lists the changes behind lead time, each key linked when the site URL is known.
 	var evidence dora.Evidence
-	drill := url.Values{"project": {projectID}, "metric": {"leadTimeForChanges"}, "from": {"2020-06-01"}, "to": {"2020-08-01"}}
+	drill := url.Values{"metric": {"leadTimeForChanges"}}
+	for key, values := range window {
+		drill[key] = values
+	}
 	getJSON(t, base, "/forge/gadget/drilldown", drill, &evidence)
 	b.do("open the lead time drill-down",
 		chromedp.Click(chromedp.CSS(`#tab-leadTimeForChanges`)),

@@ -388,7 +388,7 @@ function deltaLine(state, metric, compact) {
   }
   const difference = current - before;
   if (Math.abs(difference) < 1e-9) {
-    return h('span', { class: 'delta delta-same', 'data-delta': '0', text: `No change from the ${against}` });
+    return h('span', { class: 'delta delta-same', 'data-delta': '0', text: compact ? 'no change' : `No change from the ${against}` });
   }
   const up = difference > 0;
   const improved = (metric.better === 'higher') === up;
