@@ -578,7 +578,7 @@ function table(title, columns, rows, emptyText) {
 }
 
 function issueLink(siteUrl, key, adapter) {
-  if (!siteUrl) {
+  if (!safeSiteUrl(siteUrl)) {
     return h('span', { class: 'issue-key', 'data-issue': key, text: key });
   }
   const url = `${siteUrl.replace(/\/$/, '')}/browse/${encodeURIComponent(key)}`;
@@ -591,11 +591,16 @@ function versionLink(state, deployment, adapter) {
   if (key && deployment.name?.startsWith(`${key}-`) && /^\d+$/.test(deployment.name.slice(key.length + 1))) {
     return issueLink(state.siteUrl, deployment.name, adapter);
   }
-  if (!state.siteUrl || !key || !/^\d+$/.test(deployment.id ?? '')) {
+  if (!safeSiteUrl(state.siteUrl) || !key || !/^\d+$/.test(deployment.id ?? '')) {
     return h('span', { class: 'version-name', text: deployment.name });
   }
   const url = `${state.siteUrl.replace(/\/$/, '')}/projects/${encodeURIComponent(key)}/versions/${deployment.id}`;
   return externalLink(url, deployment.name, adapter, { class: 'version-name' });
+}
+
+// Reports whether a site URL may start a link: only http and https, never javascript: or data:.
+function safeSiteUrl(siteUrl) {
+  return typeof siteUrl === 'string' && /^https?:\/\/[^\s]+$/i.test(siteUrl);
 }
 
 function externalLink(url, text, adapter, attributes) {
