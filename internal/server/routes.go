@@ -34,10 +34,16 @@ func (s *Server) routes() http.Handler {
 			r.Put("/projects/{projectId}/settings", s.handlePutSettings())
 		})
 
-		// Called by Forge's scheduler and lifecycle events: no viewer.
-		r.Post("/triggers/recompute", s.handleRecompute())
-		r.Post("/lifecycle/installed", s.handleInstalled())
-		r.Post("/lifecycle/uninstalled", s.handleUninstalled())
+		// Called by Forge's scheduler and lifecycle events: no viewer. In development mode every
+		// request is the one viewer's, so the check applies to Forge mode only.
+		r.Group(func(r chi.Router) {
+			if !s.cfg.Dev {
+				r.Use(RejectViewer)
+			}
+			r.Post("/triggers/recompute", s.handleRecompute())
+			r.Post("/lifecycle/installed", s.handleInstalled())
+			r.Post("/lifecycle/uninstalled", s.handleUninstalled())
+		})
 	})
 
 	if s.cfg.Dev {
