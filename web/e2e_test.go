@@ -240,8 +240,8 @@ func TestSampleSiteEndToEnd(t *testing.T) {
 	})
 }
 
-// TestDemoSiteEndToEnd opens the generated demo site with a preset window, which the server
-// answers from the reports its recompute stored, not from a computation on request.
+// TestDemoSiteEndToEnd opens the generated demo site with a preset window. The server returns
+// the report its recompute stored instead of computing one on request.
 func TestDemoSiteEndToEnd(t *testing.T) {
 	chromiumPath(t)
 	server := startDevServerWith(t, []string{"--demo"}, nil)

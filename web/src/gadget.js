@@ -33,12 +33,13 @@ export function startGadget(root, api, adapter, context) {
     previousError: null,
     drilldown: new Map(), // metric id -> {status: 'loading'|'ready'|'error', data, error}
     drilldownOpen: false,
-    // pending counts requests in flight; generation tells a load's late replies from the current load's.
+    // pending counts requests in flight. generation identifies the current load, so late replies
+    // of an earlier load are dropped.
     pending: 0,
     generation: 0,
   };
 
-  // track counts a request as pending until it settles, so the page can say when it is idle.
+  // track counts a request as pending until it settles, so the page can mark when it is idle.
   const track = async (promise) => {
     state.pending += 1;
     try {
@@ -52,7 +53,7 @@ export function startGadget(root, api, adapter, context) {
     const focusedId = document.activeElement?.id;
     root.replaceChildren(view(state, actions, adapter));
     root.setAttribute('aria-busy', state.phase === 'loading' ? 'true' : 'false');
-    // data-settled tells tests (and anyone scripting the page) that no request is in flight.
+    // data-settled is "true" when no request is in flight, for tests and other scripts that wait on the page.
     root.dataset.settled = String(state.phase !== 'loading' && state.pending === 0);
     if (focusedId) {
       document.getElementById(focusedId)?.focus();
