@@ -203,19 +203,21 @@ func (ps projectSync) fetchChanges(ctx context.Context, cursor time.Time, stored
 	}
 	ps.log.Info("project sync progress", "fetched", len(fetched), "total", len(fetched), "updatedSince", since)
 
-	byID := make(map[string]dora.Issue, len(stored)+len(fetched))
-	for _, is := range stored {
-		byID[is.ID] = is
-	}
-	changed := make(map[string]bool, len(fetched))
+	changed := make(map[string]dora.Issue, len(fetched))
 	for _, f := range fetched {
-		byID[f.ID] = f.Issue
-		changed[f.ID] = true
+		changed[f.ID] = f.Issue
 	}
+	known := len(stored)
+	for _, is := range stored {
+		if _, ok := changed[is.ID]; ok {
+			known--
+		}
+	}
+	known += len(changed)
 
 	// The id pass runs after the fetch, so an issue moved away in between is still dropped.
 	var present map[string]bool
-	if !ps.noneLeft(ctx, len(byID)) {
+	if !ps.noneLeft(ctx, known) {
 		ids, err := ps.src.SearchIssueIDs(ctx, "project = "+ps.project.ID)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("list issue ids: %w", err)
@@ -226,19 +228,39 @@ func (ps projectSync) fetchChanges(ctx context.Context, cursor time.Time, stored
 		}
 	}
 
-	for id, is := range byID {
+	// Walking the stored issues in their order, rather than a map, keeps merged sorted when no
+	// issue is new, which saves sorting 100,000 issues on every hourly run.
+	merged = make([]dora.Issue, 0, known)
+	keep := func(is dora.Issue, isChanged bool) {
 		switch {
-		case present != nil && !present[id]:
-			deletes = append(deletes, id)
-		case changed[id]:
+		case present != nil && !present[is.ID]:
+			deletes = append(deletes, is.ID)
+		case isChanged:
 			upserts = append(upserts, is)
 			merged = append(merged, is)
 		default:
 			merged = append(merged, is)
 		}
 	}
+	for _, is := range stored {
+		if f, ok := changed[is.ID]; ok {
+			keep(f, true)
+			delete(changed, is.ID)
+			continue
+		}
+		keep(is, false)
+	}
+	for _, f := range fetched {
+		if is, ok := changed[f.ID]; ok {
+			keep(is, true)
+			delete(changed, f.ID)
+		}
+	}
 	slices.Sort(deletes)
-	slices.SortFunc(merged, func(a, b dora.Issue) int { return compareIDs(a.ID, b.ID) })
+	byID := func(a, b dora.Issue) int { return compareIDs(a.ID, b.ID) }
+	if !slices.IsSortedFunc(merged, byID) {
+		slices.SortFunc(merged, byID)
+	}
 	return merged, upserts, deletes, nil
 }
 
