@@ -23,25 +23,54 @@ const (
 // the instant at which the age of open incidents is measured when the window ends later.
 // Compute does no I/O, does not modify data, and is safe to call concurrently.
 func Compute(data ProjectData, cfg Config, w Window, now time.Time) (Report, Evidence, error) {
+	reports, evidence, err := ComputeMany(data, cfg, []Window{w}, now)
+	if err != nil {
+		return Report{}, Evidence{}, err
+	}
+	return reports[0], evidence[0], nil
+}
+
+// ComputeMany returns the report and evidence of each window, in the order of windows, equal to
+// what Compute returns for each window alone. Windows in the same time zone share the
+// classification of the issues, which took about two thirds of Compute's CPU time on a
+// generated 100,000-issue project, so several windows cost less together. It returns the
+// first error.
+func ComputeMany(data ProjectData, cfg Config, windows []Window, now time.Time) ([]Report, []Evidence, error) {
 	cfg = cfg.WithDefaults(data.SiteTimeZone)
 	if err := cfg.Validate(); err != nil {
-		return Report{}, Evidence{}, fmt.Errorf("compute metrics of project %s: %w", data.Project.Key, err)
+		return nil, nil, fmt.Errorf("compute metrics of project %s: %w", data.Project.Key, err)
 	}
 	if cfg.IncidentJQL != "" && data.IncidentJQLMatches == nil {
-		return Report{}, Evidence{}, fmt.Errorf("compute metrics of project %s: incidentJql is set but no JQL matches were supplied: run the JQL and pass its issue ids, or remove incidentJql", data.Project.Key)
+		return nil, nil, fmt.Errorf("compute metrics of project %s: incidentJql is set but no JQL matches were supplied: run the JQL and pass its issue ids, or remove incidentJql", data.Project.Key)
 	}
-	if err := w.validate(); err != nil {
-		return Report{}, Evidence{}, fmt.Errorf("compute metrics of project %s: %w", data.Project.Key, err)
-	}
-	if w.Location == nil {
-		loc, err := time.LoadLocation(cfg.TimeZone)
-		if err != nil {
-			return Report{}, Evidence{}, errors.New("unreachable: time zone validated above")
+	reports := make([]Report, 0, len(windows))
+	evidence := make([]Evidence, 0, len(windows))
+	classified := map[string]*project{}
+	for _, w := range windows {
+		if err := w.validate(); err != nil {
+			return nil, nil, fmt.Errorf("compute metrics of project %s: %w", data.Project.Key, err)
 		}
-		w.Location = loc
+		if w.Location == nil {
+			loc, err := time.LoadLocation(cfg.TimeZone)
+			if err != nil {
+				return nil, nil, errors.New("unreachable: time zone validated above")
+			}
+			w.Location = loc
+		}
+		p := classified[w.Location.String()]
+		if p == nil {
+			p = classify(data, cfg, w.Location)
+			classified[w.Location.String()] = p
+		}
+		r, ev := computeWindow(data, p, w, now)
+		reports = append(reports, r)
+		evidence = append(evidence, ev)
 	}
+	return reports, evidence, nil
+}
 
-	p := classify(data, cfg, w.Location)
+// computeWindow computes one window from the classified project p, which it does not modify.
+func computeWindow(data ProjectData, p *project, w Window, now time.Time) (Report, Evidence) {
 	c := &computation{p: p, w: w, now: now, end: w.To.Start(w.Location)}
 	// Empty lists encode as [] rather than null, so drill-down clients need no null checks.
 	c.evidence = Evidence{
@@ -64,7 +93,7 @@ func Compute(data ProjectData, cfg Config, w Window, now time.Time) (Report, Evi
 	c.recovery()
 	c.changeActivity()
 	c.sortEvidence()
-	return c.report, c.evidence, nil
+	return c.report, c.evidence
 }
 
 // computation is the state of one Compute call.

@@ -307,7 +307,7 @@ func (ps projectSync) incidentMatches(ctx context.Context, incidentJQL string) (
 }
 
 // ComputeWindows computes the report of every window in WindowDays, each ending on the calendar
-// day of now in the project's time zone. It returns the first engine error, naming the window.
+// day of now in the project's time zone. It returns the first engine error.
 func ComputeWindows(data dora.ProjectData, cfg dora.Config, now time.Time) (map[int]store.StoredReport, error) {
 	cfg = cfg.WithDefaults(data.SiteTimeZone)
 	if err := cfg.Validate(); err != nil {
@@ -317,14 +317,18 @@ func ComputeWindows(data dora.ProjectData, cfg dora.Config, now time.Time) (map[
 	if err != nil {
 		return nil, fmt.Errorf("load time zone %q: %w", cfg.TimeZone, err)
 	}
+	windows := make([]dora.Window, len(WindowDays))
+	for i, days := range WindowDays {
+		windows[i] = dora.PresetWindow(days, now, loc)
+	}
+	// The windows share one classification of the issues.
+	computed, evidence, err := dora.ComputeMany(data, cfg, windows, now)
+	if err != nil {
+		return nil, fmt.Errorf("compute the windows of %v days: %w", WindowDays, err)
+	}
 	reports := make(map[int]store.StoredReport, len(WindowDays))
-	for _, days := range WindowDays {
-		w := dora.PresetWindow(days, now, loc)
-		rep, ev, err := dora.Compute(data, cfg, w, now)
-		if err != nil {
-			return nil, fmt.Errorf("compute the %d-day window: %w", days, err)
-		}
-		reports[days] = store.StoredReport{Report: rep, Evidence: ev}
+	for i, days := range WindowDays {
+		reports[days] = store.StoredReport{Report: computed[i], Evidence: evidence[i]}
 	}
 	return reports, nil
 }
