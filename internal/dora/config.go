@@ -80,6 +80,10 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("invalid recoveryStart %q: use %q or %q", c.RecoveryStart, StartCreated, StartDeployment))
 	}
 
+	if err := checkJQLGroup(c.IncidentJQL); err != nil {
+		errs = append(errs, fmt.Errorf("invalid incidentJql %q: %w", c.IncidentJQL, err))
+	}
+
 	if c.ReworkVersionPattern != "" {
 		if _, err := regexp.Compile(c.ReworkVersionPattern); err != nil {
 			errs = append(errs, fmt.Errorf("invalid reworkVersionPattern %q: %v", c.ReworkVersionPattern, err))
@@ -87,4 +91,42 @@ func (c Config) Validate() error {
 	}
 
 	return errors.Join(errs...)
+}
+
+// checkJQLGroup returns an error unless every parenthesis and quoted string of jql closes
+// inside jql. The recompute runs the incident JQL as "project = <id> AND (<jql>)", so a JQL that
+// closed that parenthesis early could match issues of other projects.
+func checkJQLGroup(jql string) error {
+	depth := 0
+	var quote byte
+	for i := 0; i < len(jql); i++ {
+		c := jql[i]
+		if quote != 0 {
+			switch c {
+			case '\\':
+				i++ // the escaped character cannot end the string
+			case quote:
+				quote = 0
+			}
+			continue
+		}
+		switch c {
+		case '"', '\'':
+			quote = c
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth < 0 {
+				return fmt.Errorf("the ) at byte %d closes no ( of the JQL: balance the parentheses", i)
+			}
+		}
+	}
+	if quote != 0 {
+		return fmt.Errorf("a string opened with %c is not closed: close it", quote)
+	}
+	if depth > 0 {
+		return fmt.Errorf("%d ( not closed: balance the parentheses", depth)
+	}
+	return nil
 }

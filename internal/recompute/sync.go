@@ -73,6 +73,10 @@ func (ps projectSync) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Validated before any Jira call, so that a stored incident JQL the checks now reject never runs.
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("invalid settings: %w: fix them in the gadget's edit view", err)
+	}
 	state, err := ps.r.store.Sync(tenant, id)
 	if err != nil {
 		return err

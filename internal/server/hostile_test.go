@@ -1,6 +1,17 @@
 package server_test
 
 import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/devops-metrics/devops-metrics/internal/forge"
+	"github.com/devops-metrics/devops-metrics/internal/forge/forgetest"
+	"github.com/devops-metrics/devops-metrics/internal/jira"
+	"github.com/devops-metrics/devops-metrics/internal/server"
 	"net/http"
 	"testing"
 
@@ -31,4 +42,181 @@ func TestEventRoutesRejectViewerTokens(t *testing.T) {
 	assert.Zero(t, f.recomputes.Load(), "no recompute started")
 	report := f.get(t, installA, "alice", aliceToken, "/forge/gadget/report", reportQuery(projectEE, "90"))
 	assert.Equal(t, http.StatusOK, report.status)
+}
+
+// hostileJira returns a fixture whose server sends permission checks to a loopback Jira that
+// handler serves. Its jiraURL is that Jira, so the fixture's tokens name it.
+func hostileJira(t *testing.T, handler http.Handler) *fixture {
+	t.Helper()
+	f := newFixture(t, fixtureOptions{})
+	jiraServer := httptest.NewServer(handler)
+	t.Cleanup(jiraServer.Close)
+
+	verifier, err := forge.NewVerifier(t.Context(), forge.Options{
+		AppID:               forgetest.AppID,
+		JWKSURL:             f.issuer.JWKSURL(),
+		APIHosts:            []string{strings.TrimPrefix(jiraServer.URL, "http://")},
+		AllowHTTPAPIBaseURL: true,
+		Now:                 f.clock.Now,
+	})
+	require.NoError(t, err)
+
+	httpClient := &http.Client{Timeout: 300 * time.Millisecond}
+	srv, err := server.New(server.Config{
+		Logger:   slog.New(slog.NewTextHandler(f.logs, nil)),
+		Store:    f.store,
+		Verifier: verifier,
+		Gate:     access.NewGate(access.Options{TTL: time.Minute, Now: f.clock.Now}),
+		NewChecker: func(ctx context.Context, inv forge.Invocation) (access.Checker, error) {
+			return jira.NewBearer(inv.APIBaseURL, inv.UserToken(), jira.Options{HTTPClient: httpClient, MaxAttempts: 2,
+				MaxBackoff: time.Millisecond, MaxRetryAfter: time.Second})
+		},
+		Recompute: func(forge.Invocation) bool { return true },
+		Now:       f.clock.Now,
+	})
+	require.NoError(t, err)
+
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	f.url = ts.URL
+	f.jiraURL = jiraServer.URL
+	return f
+}
+
+func TestPermissionCheckFailuresGive503(t *testing.T) {
+	cases := []struct {
+		name  string
+		serve func(w http.ResponseWriter, r *http.Request)
+	}{
+		{"429 with long Retry-After", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "3600")
+			w.WriteHeader(http.StatusTooManyRequests)
+		}},
+		{"429 without Retry-After", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTooManyRequests) }},
+		{"truncated JSON", func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, `{"projectPermissions":[{"permission":"BROWSE_PROJECTS","projects":[10000`)
+		}},
+		{"wrong types", func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, `{"projectPermissions":{"permission":"BROWSE_PROJECTS"}}`)
+		}},
+		{"empty body", func(w http.ResponseWriter, r *http.Request) {}},
+		{"HTML error page", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			_, _ = io.WriteString(w, "<html>maintenance</html>")
+		}},
+		{"401 for the viewer's token", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, `{"errorMessages":["token expired"]}`)
+		}},
+		{"redirect to another host", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "http://127.0.0.2:1/rest/api/3/permissions/check", http.StatusTemporaryRedirect)
+		}},
+		{"reply slower than the client timeout", func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := hostileJira(t, http.HandlerFunc(tc.serve))
+			for _, path := range []string{"/forge/gadget/report?project=10000&window=90", "/forge/gadget/report?project=EE&from=2026-01-01&to=2026-12-01",
+				"/forge/gadget/drilldown?project=10000&window=90&metric=deploymentFrequency", "/forge/gadget/projects", "/forge/projects/10000/settings"} {
+				got := f.do(t, request{path: path, token: f.token(t, f.viewer(installA, "alice")), userToken: aliceToken})
+
+				assert.Equal(t, http.StatusServiceUnavailable, got.status, "%s: body: %s", path, got.body)
+				assert.NotContains(t, string(got.body), "Alpha", path)
+				assert.NotContains(t, string(got.body), "deploymentFrequency\":{", path)
+			}
+		})
+	}
+}
+
+func TestProjectRefsOfDeniedProject(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	f.jira.grant(bobToken, access.BrowseProjects, projectEE, false)
+	f.jira.grant(bobToken, access.BrowseProjects, projectOps, true)
+	gadget := func(config map[string]any) string {
+		inv := f.viewer(installB, "bob")
+		inv.GadgetConfiguration = config
+		return f.token(t, inv)
+	}
+	plain := func() string { return f.token(t, f.viewer(installB, "bob")) }
+
+	cases := []struct {
+		name  string
+		path  string
+		token func() string
+	}{
+		{"id", "/forge/gadget/report?project=10000&window=90", plain},
+		{"key", "/forge/gadget/report?project=EE&window=90", plain},
+		{"lower-case key", "/forge/gadget/report?project=ee&window=90", plain},
+		{"id with leading zero", "/forge/gadget/report?project=010000&window=90", plain},
+		{"id with plus sign", "/forge/gadget/report?project=%2B10000&window=90", plain},
+		{"list of projects", "/forge/gadget/report?project=20000,10000&window=90", plain},
+		{"key custom window", "/forge/gadget/report?project=EE&from=2026-01-01&to=2026-12-01", plain},
+		{"custom window with time zone", "/forge/gadget/report?project=10000&from=2026-01-01&to=2026-12-01&timeZone=Asia/Tokyo", plain},
+		{"drill-down by key", "/forge/gadget/drilldown?project=EE&window=90&metric=deploymentFrequency", plain},
+		{"drill-down custom window", "/forge/gadget/drilldown?project=10000&from=2026-01-01&to=2026-12-01&metric=leadTimeForChanges", plain},
+		{"settings", "/forge/projects/10000/settings", plain},
+		{"gadget configuration project", "/forge/gadget/report", func() string { return gadget(map[string]any{"project": "EE"}) }},
+		{"gadget configuration projects list", "/forge/gadget/report", func() string {
+			return gadget(map[string]any{"projects": []any{10000, 20000}, "window": "90"})
+		}},
+		{"gadget configuration with query project", "/forge/gadget/report?project=EE", func() string {
+			return gadget(map[string]any{"project": "20000"})
+		}},
+		{"semicolon query", "/forge/gadget/report?project=20000;project=10000&window=90", plain},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := f.do(t, request{path: tc.path, token: tc.token(), userToken: bobToken})
+
+			assert.GreaterOrEqual(t, got.status, 400, "body: %s", got.body)
+			assert.NotContains(t, string(got.body), "Beta EE")
+			assert.NotContains(t, string(got.body), "v-bbbb")
+			assert.NotContains(t, string(got.body), "EE-1")
+		})
+	}
+
+	projects := f.get(t, installB, "bob", bobToken, "/forge/gadget/projects", nil)
+	require.Equal(t, http.StatusOK, projects.status)
+	assert.NotContains(t, string(projects.body), "Beta EE")
+}
+
+func TestSettingsRejectsHostileValues(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	f.jira.grant(aliceToken, access.BrowseProjects, projectEE, true)
+	f.jira.grant(aliceToken, access.AdministerProjects, projectEE, true)
+	cases := []struct {
+		name  string
+		body  string
+		names string
+	}{
+		{"incident JQL that leaves the project clause", `{"incidentJql":"priority = High) OR (project is not EMPTY"}`, "incidentJql"},
+		{"regular expression that does not compile", `{"reworkVersionPattern":"hotfix(["}`, "reworkVersionPattern"},
+		{"unknown time zone", `{"timeZone":"Mars/Olympus"}`, "Mars/Olympus"},
+		{"time zone path", `{"timeZone":"../../../etc/passwd"}`, "timeZone"},
+		{"unknown field", `{"timeZone":"UTC","installationId":"ari:cloud:ecosystem::installation/bbbb"}`, "installationId"},
+		{"two objects", `{"timeZone":"UTC"}{"timeZone":"UTC"}`, "exactly one"},
+		{"not an object", `["timeZone"]`, "invalid JSON body"},
+		{"wrong type", `{"includeEpics":"yes"}`, "includeEpics"},
+		{"invalid JSON", `{"timeZone":`, "invalid JSON body"},
+		{"empty body", ``, "missing JSON body"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := f.do(t, request{method: http.MethodPut, path: "/forge/projects/10000/settings",
+				token: f.token(t, f.viewer(installA, "alice")), userToken: aliceToken, body: strings.NewReader(tc.body)})
+
+			assert.Equal(t, http.StatusBadRequest, got.status, "body: %s", got.body)
+			assert.Contains(t, string(got.body), tc.names)
+		})
+	}
+
+	saved, _, err := f.store.Settings(installA, projectEE)
+	require.NoError(t, err)
+	assert.Empty(t, saved.IncidentJQL)
+	assert.Zero(t, f.recomputes.Load())
 }
