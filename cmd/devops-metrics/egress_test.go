@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -68,8 +70,13 @@ func TestForgeEgressFlags(t *testing.T) {
 }
 
 func TestServeRejectsForeignJWKSWithoutInsecureTesting(t *testing.T) {
-	_, _, err := runCommand(t, "serve", "--app-id", forgetest.AppID, "--jwks-url", "http://127.0.0.1:9/jwks.json",
-		"--db", t.TempDir()+"/metrics.db", "--addr", "127.0.0.1:0")
+	// The context is cancelled before the start, so a server that accepted the flags stops at
+	// once and returns no error instead of serving until the test times out.
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	var stdout, stderr bytes.Buffer
+	err := run(ctx, []string{"serve", "--app-id", forgetest.AppID, "--jwks-url", "http://127.0.0.1:9/jwks.json",
+		"--db", t.TempDir() + "/metrics.db", "--addr", "127.0.0.1:0"}, func(string) string { return "" }, &stdout, &stderr)
 
 	require.Error(t, err)
 	assert.Equal(t, 2, exitCode(err))
