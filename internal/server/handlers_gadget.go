@@ -24,7 +24,7 @@ func (s *Server) handleReport() http.HandlerFunc {
 			writeError(w, r, err)
 			return
 		}
-		report, _, err := s.viewReport(r, inv, q)
+		report, _, err := s.viewReport(r, inv, q, false)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -107,7 +107,7 @@ func (s *Server) handleDrilldown() http.HandlerFunc {
 			writeError(w, r, invalidf("invalid metric %q: use one of %v", q.Metric, drilldownMetrics))
 			return
 		}
-		report, evidence, err := s.viewReport(r, inv, q)
+		report, evidence, err := s.viewReport(r, inv, q, true)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -141,8 +141,10 @@ func nonNil[T any](list []T) []T {
 }
 
 // viewReport resolves the project of q, checks the viewer's Browse Projects permission on it,
-// and returns the stored report of a preset window or computes a custom one.
-func (s *Server) viewReport(r *http.Request, inv forge.Invocation, q reportQuery) (dora.Report, dora.Evidence, error) {
+// and returns the stored report of a preset window or computes a custom one. The evidence of a
+// stored report is read only when withEvidence is set, because it can be far larger than the
+// report.
+func (s *Server) viewReport(r *http.Request, inv forge.Invocation, q reportQuery, withEvidence bool) (dora.Report, dora.Evidence, error) {
 	project, err := s.authorizeProject(r, inv, q.Project)
 	if err != nil {
 		return dora.Report{}, dora.Evidence{}, err
@@ -150,7 +152,12 @@ func (s *Server) viewReport(r *http.Request, inv forge.Invocation, q reportQuery
 	if q.Custom() {
 		return s.computeReport(inv.InstallationID, project, q.From, q.To, q.TimeZone)
 	}
-	stored, err := s.cfg.Store.Report(inv.InstallationID, project.ID, q.WindowDays)
+	var stored store.StoredReport
+	if withEvidence {
+		stored, err = s.cfg.Store.Report(inv.InstallationID, project.ID, q.WindowDays)
+	} else {
+		stored.Report, err = s.cfg.Store.ReportWithoutEvidence(inv.InstallationID, project.ID, q.WindowDays)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return dora.Report{}, dora.Evidence{}, &Error{Status: http.StatusNotFound, Code: CodeNotComputed, Err: err,
 			Message: fmt.Sprintf("no %d-day report of project %s yet: the first recompute has not finished, try again in a few minutes", q.WindowDays, project.Key)}

@@ -22,6 +22,7 @@ type Store interface {
 	PutSettings(tenant, projectID string, cfg dora.Config) error
 	ProjectData(tenant, projectID string) (dora.ProjectData, error)
 	Report(tenant, projectID string, windowDays int) (store.StoredReport, error)
+	ReportWithoutEvidence(tenant, projectID string, windowDays int) (dora.Report, error)
 	DeleteTenant(tenant string) error
 }
 

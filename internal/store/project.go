@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -383,6 +384,62 @@ func (s *Store) Report(tenant, projectID string, windowDays int) (StoredReport, 
 		return StoredReport{}, fmt.Errorf("read %d-day report of project %s of tenant %s: %w", windowDays, projectID, tenant, err)
 	}
 	return r, nil
+}
+
+// ReportWithoutEvidence returns the report that Report returns, without its evidence. It
+// decodes only the report member of the stored value and stops before the evidence, which
+// lists every deployment, change and incident of the window, so its cost does not grow with
+// the evidence. The errors are those of Report.
+func (s *Store) ReportWithoutEvidence(tenant, projectID string, windowDays int) (dora.Report, error) {
+	if err := checkTenantProject(tenant, projectID); err != nil {
+		return dora.Report{}, err
+	}
+	var r dora.Report
+	err := s.db.View(func(tx *bolt.Tx) error {
+		p := projectBucket(tx, tenant, projectID)
+		if p == nil {
+			return ErrNotFound
+		}
+		reports := p.Bucket(bucketReports)
+		if reports == nil {
+			return ErrNotFound
+		}
+		data := reports.Get(reportKey(windowDays))
+		if data == nil {
+			return ErrNotFound
+		}
+		return decodeReportMember(data, &r)
+	})
+	if err != nil {
+		return dora.Report{}, fmt.Errorf("read %d-day report of project %s of tenant %s: %w", windowDays, projectID, tenant, err)
+	}
+	return r, nil
+}
+
+// decodeReportMember decodes the "report" member of a stored report's JSON object into r. The
+// members before it are skipped, and the ones after it are not read at all.
+func decodeReportMember(data []byte, r *dora.Report) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return errors.New("decode report: the stored value is not a JSON object")
+	}
+	for dec.More() {
+		name, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("decode report: %w", err)
+		}
+		if name == "report" {
+			if err := dec.Decode(r); err != nil {
+				return fmt.Errorf("decode report: %w", err)
+			}
+			return nil
+		}
+		var skipped json.RawMessage
+		if err := dec.Decode(&skipped); err != nil {
+			return fmt.Errorf("decode report: member %v: %w", name, err)
+		}
+	}
+	return errors.New("decode report: the stored value has no report member")
 }
 
 // Reports returns every stored report of a project, keyed by window length in days, read in
