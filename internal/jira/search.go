@@ -53,6 +53,11 @@ func (c *Client) SearchIssues(ctx context.Context, jql string, page func([]Fetch
 	return c.search(ctx, jql, searchFields, searchPageSize, func(issues []jirajson.Issue) error {
 		fetched := make([]FetchedIssue, 0, len(issues))
 		for _, issue := range issues {
+			// Jira gives every issue a creation time. A zero one would start lead and recovery
+			// times in year 1, so such a reply is broken.
+			if issue.Fields.Created.IsZero() {
+				return fmt.Errorf("search issues matching %q: issue %s (%s) has no created time: Jira sent a malformed issue", jql, issue.ID, issue.Key)
+			}
 			fetched = append(fetched, FetchedIssue{
 				Issue:     issue.Facts([]jirajson.History{}),
 				ProjectID: issue.Fields.Project.ID,
