@@ -19,6 +19,17 @@ func encode(w http.ResponseWriter, r *http.Request, status int, v any) {
 	}
 }
 
+// writeJSON writes body, one encoded JSON value, as a reply with the given status and the
+// headers of encode.
+func writeJSON(w http.ResponseWriter, r *http.Request, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if _, err := w.Write(body); err != nil {
+		loggerFrom(r.Context()).Warn("response write failed", "err", err)
+	}
+}
+
 // decode reads exactly one JSON value from the request body into v. Unknown fields, trailing
 // data and bodies over the limit set by the BodyLimit middleware are errors that name the
 // problem.

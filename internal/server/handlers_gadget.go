@@ -24,13 +24,42 @@ func (s *Server) handleReport() http.HandlerFunc {
 			writeError(w, r, err)
 			return
 		}
-		report, _, err := s.viewReport(r, inv, q, false)
+		if !q.Custom() {
+			body, err := s.storedReportBody(r, inv, q)
+			if err != nil {
+				writeError(w, r, err)
+				return
+			}
+			writeJSON(w, r, http.StatusOK, body)
+			return
+		}
+		report, _, err := s.viewReport(r, inv, q)
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
 		encode(w, r, http.StatusOK, report)
 	}
+}
+
+// storedReportBody checks the viewer's permission like viewReport, then returns the reply body
+// of the stored report of q's preset window. It reads the report without its evidence, and
+// encodes it only when the cache has no body for the stored JSON.
+func (s *Server) storedReportBody(r *http.Request, inv forge.Invocation, q reportQuery) ([]byte, error) {
+	project, err := s.authorizeProject(r, inv, q.Project)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := s.cfg.Store.ReportJSON(inv.InstallationID, project.ID, q.WindowDays)
+	if err != nil {
+		return nil, reportReadError(err, q, project)
+	}
+	key := reportCacheKey{tenant: inv.InstallationID, projectID: project.ID, windowDays: q.WindowDays}
+	body, err := s.reports.body(key, stored)
+	if err != nil {
+		return nil, fmt.Errorf("encode the %d-day report of project %s: %w", q.WindowDays, project.ID, err)
+	}
+	return body, nil
 }
 
 // projectsResponse is the reply of GET /forge/gadget/projects.
@@ -107,7 +136,7 @@ func (s *Server) handleDrilldown() http.HandlerFunc {
 			writeError(w, r, invalidf("invalid metric %q: use one of %v", q.Metric, drilldownMetrics))
 			return
 		}
-		report, evidence, err := s.viewReport(r, inv, q, true)
+		report, evidence, err := s.viewReport(r, inv, q)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -141,10 +170,8 @@ func nonNil[T any](list []T) []T {
 }
 
 // viewReport resolves the project of q, checks the viewer's Browse Projects permission on it,
-// and returns the stored report of a preset window or computes a custom one. The evidence of a
-// stored report is read only when withEvidence is set, because it can be far larger than the
-// report.
-func (s *Server) viewReport(r *http.Request, inv forge.Invocation, q reportQuery, withEvidence bool) (dora.Report, dora.Evidence, error) {
+// and returns the stored report of a preset window or computes a custom one.
+func (s *Server) viewReport(r *http.Request, inv forge.Invocation, q reportQuery) (dora.Report, dora.Evidence, error) {
 	project, err := s.authorizeProject(r, inv, q.Project)
 	if err != nil {
 		return dora.Report{}, dora.Evidence{}, err
@@ -152,20 +179,21 @@ func (s *Server) viewReport(r *http.Request, inv forge.Invocation, q reportQuery
 	if q.Custom() {
 		return s.computeReport(inv.InstallationID, project, q.From, q.To, q.TimeZone)
 	}
-	var stored store.StoredReport
-	if withEvidence {
-		stored, err = s.cfg.Store.Report(inv.InstallationID, project.ID, q.WindowDays)
-	} else {
-		stored.Report, err = s.cfg.Store.ReportWithoutEvidence(inv.InstallationID, project.ID, q.WindowDays)
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return dora.Report{}, dora.Evidence{}, &Error{Status: http.StatusNotFound, Code: CodeNotComputed, Err: err,
-			Message: fmt.Sprintf("no %d-day report of project %s yet: the first recompute has not finished, try again in a few minutes", q.WindowDays, project.Key)}
-	}
+	stored, err := s.cfg.Store.Report(inv.InstallationID, project.ID, q.WindowDays)
 	if err != nil {
-		return dora.Report{}, dora.Evidence{}, err
+		return dora.Report{}, dora.Evidence{}, reportReadError(err, q, project)
 	}
 	return stored.Report, stored.Evidence, nil
+}
+
+// reportReadError turns store.ErrNotFound from reading a stored report into a 404 whose
+// message reports that the first recompute has not finished. Other errors pass unchanged.
+func reportReadError(err error, q reportQuery, project dora.Project) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return &Error{Status: http.StatusNotFound, Code: CodeNotComputed, Err: err,
+			Message: fmt.Sprintf("no %d-day report of project %s yet: the first recompute has not finished, try again in a few minutes", q.WindowDays, project.Key)}
+	}
+	return err
 }
 
 // authorizeProject finds a synced project of the installation by id or key and checks the

@@ -22,7 +22,7 @@ type Store interface {
 	PutSettings(tenant, projectID string, cfg dora.Config) error
 	ProjectData(tenant, projectID string) (dora.ProjectData, error)
 	Report(tenant, projectID string, windowDays int) (store.StoredReport, error)
-	ReportWithoutEvidence(tenant, projectID string, windowDays int) (dora.Report, error)
+	ReportJSON(tenant, projectID string, windowDays int) ([]byte, error)
 	DeleteTenant(tenant string) error
 }
 
@@ -73,6 +73,7 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	handler http.Handler
+	reports reportCache
 }
 
 // New checks cfg and returns a Server with every route mounted.

@@ -391,10 +391,24 @@ func (s *Store) Report(tenant, projectID string, windowDays int) (StoredReport, 
 // lists every deployment, change and incident of the window, so its cost does not grow with
 // the evidence. The errors are those of Report.
 func (s *Store) ReportWithoutEvidence(tenant, projectID string, windowDays int) (dora.Report, error) {
-	if err := checkTenantProject(tenant, projectID); err != nil {
+	data, err := s.ReportJSON(tenant, projectID, windowDays)
+	if err != nil {
 		return dora.Report{}, err
 	}
 	var r dora.Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		return dora.Report{}, fmt.Errorf("read %d-day report of project %s of tenant %s: decode report: %w", windowDays, projectID, tenant, err)
+	}
+	return r, nil
+}
+
+// ReportJSON returns the JSON of the report that ReportWithoutEvidence decodes, as stored. The
+// caller owns the returned slice. The errors are those of Report.
+func (s *Store) ReportJSON(tenant, projectID string, windowDays int) ([]byte, error) {
+	if err := checkTenantProject(tenant, projectID); err != nil {
+		return nil, err
+	}
+	var raw json.RawMessage
 	err := s.db.View(func(tx *bolt.Tx) error {
 		p := projectBucket(tx, tenant, projectID)
 		if p == nil {
@@ -408,17 +422,17 @@ func (s *Store) ReportWithoutEvidence(tenant, projectID string, windowDays int) 
 		if data == nil {
 			return ErrNotFound
 		}
-		return decodeReportMember(data, &r)
+		return decodeReportMember(data, &raw)
 	})
 	if err != nil {
-		return dora.Report{}, fmt.Errorf("read %d-day report of project %s of tenant %s: %w", windowDays, projectID, tenant, err)
+		return nil, fmt.Errorf("read %d-day report of project %s of tenant %s: %w", windowDays, projectID, tenant, err)
 	}
-	return r, nil
+	return raw, nil
 }
 
 // decodeReportMember decodes the "report" member of a stored report's JSON object into r. The
 // members before it are skipped, and the ones after it are not read at all.
-func decodeReportMember(data []byte, r *dora.Report) error {
+func decodeReportMember(data []byte, r any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return errors.New("decode report: the stored value is not a JSON object")

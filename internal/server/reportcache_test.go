@@ -1,0 +1,71 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/devops-metrics/devops-metrics/internal/dora"
+)
+
+func storedReportJSON(t *testing.T, key string) []byte {
+	t.Helper()
+	data, err := json.Marshal(dora.Report{Project: dora.Project{ID: "10000", Key: key}})
+	require.NoError(t, err)
+	return data
+}
+
+func TestReportCache(t *testing.T) {
+	key := reportCacheKey{tenant: "t1", projectID: "10000", windowDays: 30}
+
+	t.Run("encodes the stored report", func(t *testing.T) {
+		var c reportCache
+		body, err := c.body(key, storedReportJSON(t, "EE"))
+		require.NoError(t, err)
+		var got dora.Report
+		require.NoError(t, json.Unmarshal(body, &got))
+		assert.Equal(t, "EE", got.Project.Key)
+	})
+	t.Run("returns the cached body for the same JSON", func(t *testing.T) {
+		var c reportCache
+		first, err := c.body(key, storedReportJSON(t, "EE"))
+		require.NoError(t, err)
+		second, err := c.body(key, storedReportJSON(t, "EE"))
+		require.NoError(t, err)
+		assert.Same(t, &first[0], &second[0], "the second call reuses the first body")
+	})
+	t.Run("encodes again after a recompute", func(t *testing.T) {
+		var c reportCache
+		_, err := c.body(key, storedReportJSON(t, "EE"))
+		require.NoError(t, err)
+		body, err := c.body(key, storedReportJSON(t, "OPS"))
+		require.NoError(t, err)
+		assert.Contains(t, string(body), `"key":"OPS"`)
+	})
+	t.Run("keeps windows apart", func(t *testing.T) {
+		var c reportCache
+		_, err := c.body(key, storedReportJSON(t, "EE"))
+		require.NoError(t, err)
+		other := reportCacheKey{tenant: "t2", projectID: "10000", windowDays: 30}
+		body, err := c.body(other, storedReportJSON(t, "XX"))
+		require.NoError(t, err)
+		assert.Contains(t, string(body), `"key":"XX"`)
+	})
+	t.Run("rejects invalid JSON", func(t *testing.T) {
+		var c reportCache
+		_, err := c.body(key, []byte(`{"project":`))
+		assert.Error(t, err)
+	})
+	t.Run("stays within its bound", func(t *testing.T) {
+		var c reportCache
+		stored := storedReportJSON(t, "EE")
+		for i := range maxCachedReports + 10 {
+			_, err := c.body(reportCacheKey{tenant: fmt.Sprint("t", i), projectID: "10000", windowDays: 30}, stored)
+			require.NoError(t, err)
+		}
+		assert.LessOrEqual(t, len(c.entries), maxCachedReports)
+	})
+}
