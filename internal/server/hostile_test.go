@@ -220,3 +220,22 @@ func TestSettingsRejectsHostileValues(t *testing.T) {
 	assert.Empty(t, saved.IncidentJQL)
 	assert.Zero(t, f.recomputes.Load())
 }
+
+// Anyone who reaches the server can send any method token, so the method label of the request
+// metrics must come from a fixed set, or each new method would add series without bound.
+func TestMetricsMethodLabelIsBounded(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	for _, method := range []string{"X-CUSTOM-1", "X-CUSTOM-2", "PROPFIND", "get"} {
+		for _, path := range []string{"/healthz", "/forge/gadget/report", "/no/such/route"} {
+			f.do(t, request{method: method, path: path})
+		}
+	}
+
+	got := f.do(t, request{path: "/metrics"})
+
+	require.Equal(t, http.StatusOK, got.status)
+	for _, method := range []string{"X-CUSTOM-1", "X-CUSTOM-2", "PROPFIND", `method="get"`} {
+		assert.NotContains(t, string(got.body), method)
+	}
+	assert.Contains(t, string(got.body), `method="OTHER"`)
+}

@@ -77,9 +77,20 @@ func Instrument(m *Metrics) func(http.Handler) http.Handler {
 			start := time.Now()
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 			next.ServeHTTP(ww, r)
-			route := routePattern(r)
-			m.requests.WithLabelValues(route, r.Method, strconv.Itoa(statusOf(ww))).Inc()
-			m.duration.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
+			route, method := routePattern(r), methodLabel(r.Method)
+			m.requests.WithLabelValues(route, method, strconv.Itoa(statusOf(ww))).Inc()
+			m.duration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
 		})
 	}
+}
+
+// methodLabel returns method when it is a standard HTTP method and "OTHER" otherwise. Clients
+// may send any method token, so using it as a label as is would add series without bound.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return method
+	}
+	return "OTHER"
 }
