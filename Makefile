@@ -16,8 +16,13 @@ test:
 	$(GO) vet ./...
 	$(GO) test -race ./...
 
+# Runs every benchmark: the in-process ones once each, then the loopback sync benchmarks one
+# process at a time (scripts/bench-sync.sh, about 25 minutes on 2 cores), then the report
+# endpoint under wrk (scripts/bench-wrk.sh, needs the wrk package). Results: docs/benchmarks.md.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -skip '^BenchmarkLoopback' -benchmem -timeout 30m ./...
+	scripts/bench-sync.sh
+	scripts/bench-wrk.sh --demo
 
 # Runs every fuzz target for FUZZTIME each.
 fuzz:
