@@ -211,6 +211,11 @@ func (s *Server) authorizeProject(r *http.Request, inv forge.Invocation, ref str
 		return dora.Project{}, err
 	}
 	if err := s.require(r, inv, access.BrowseProjects, project.ID); err != nil {
+		// Like Jira, a key the viewer cannot browse gets the reply of an unknown key, so that
+		// it reveals neither the project nor its id.
+		if errors.Is(err, access.ErrDenied) && !isProjectID(ref) {
+			return dora.Project{}, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: projectNotSyncedMessage(ref), Err: err}
+		}
 		return dora.Project{}, err
 	}
 	return project, nil
@@ -227,7 +232,13 @@ func (s *Server) resolveProject(tenant, ref string) (dora.Project, error) {
 			return p, nil
 		}
 	}
-	return dora.Project{}, notFoundf("project %q is not synced for this installation: pick one from /forge/gadget/projects, or wait for the next recompute", ref)
+	return dora.Project{}, notFoundf("%s", projectNotSyncedMessage(ref))
+}
+
+// projectNotSyncedMessage is the message of the 404 reply for a project reference that names no
+// synced project.
+func projectNotSyncedMessage(ref string) string {
+	return fmt.Sprintf("project %q is not synced for this installation: pick one from /forge/gadget/projects, or wait for the next recompute", ref)
 }
 
 // computeReport computes the report of a custom window from the stored facts. timeZone, when

@@ -239,3 +239,24 @@ func TestMetricsMethodLabelIsBounded(t *testing.T) {
 	}
 	assert.Contains(t, string(got.body), `method="OTHER"`)
 }
+
+// Jira answers 404 for a project key the caller cannot browse, so the key of a synced project
+// must not reveal the project, or its id, to a viewer without Browse Projects.
+func TestDeniedProjectKeyLooksUnknown(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	f.jira.grant(bobToken, access.BrowseProjects, projectEE, false)
+	unknown := f.get(t, installB, "bob", bobToken, "/forge/gadget/report", reportQuery("NOPE", "90"))
+	require.Equal(t, http.StatusNotFound, unknown.status)
+
+	for _, path := range []string{"/forge/gadget/report", "/forge/gadget/drilldown"} {
+		query := reportQuery("EE", "90")
+		query.Set("metric", "deploymentFrequency")
+
+		got := f.get(t, installB, "bob", bobToken, path, query)
+
+		assert.Equal(t, unknown.status, got.status, "body: %s", got.body)
+		assert.Equal(t, unknown.errorCode(t), got.errorCode(t))
+		assert.NotContains(t, string(got.body), projectEE)
+		assert.NotContains(t, string(got.body), "Beta")
+	}
+}
