@@ -12,9 +12,21 @@ build:
 run: build
 	./$(BIN) serve --dev --demo
 
-test:
+test: test-deps
 	$(GO) vet ./...
 	$(GO) test -race ./...
+
+# Installs Debian's chromium for the browser tests when it is missing and apt-get can run as
+# root; elsewhere the browser tests skip and say why. CHROMIUM=/path names another binary.
+.PHONY: test-deps
+test-deps:
+	@if [ -z "$$CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	  else \
+	    echo "chromium not found: the browser tests will skip; install Debian's chromium package to run them"; \
+	  fi; \
+	fi
 
 # Runs every benchmark: the in-process ones once each, then the loopback sync benchmarks one
 # process at a time (scripts/bench-sync.sh, about 25 minutes on 2 cores), then the report
