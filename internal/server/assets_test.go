@@ -64,8 +64,10 @@ func TestDevAssetsHeadersAndNotFound(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.path, func(t *testing.T) {
 			rec := httptest.NewRecorder()
+			req := httptest.NewRequest(http.MethodGet, tc.path, nil)
+			req.Host = "127.0.0.1:8080" // development mode answers loopback host names only
 
-			srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tc.path, nil))
+			srv.ServeHTTP(rec, req)
 
 			assert.Equal(t, tc.status, rec.Code)
 			assert.Equal(t, "default-src 'none'", rec.Header().Get("Content-Security-Policy"))

@@ -12,7 +12,9 @@ import (
 	"github.com/devops-metrics/devops-metrics/internal/forge/forgetest"
 	"github.com/devops-metrics/devops-metrics/internal/jira"
 	"github.com/devops-metrics/devops-metrics/internal/server"
+	"github.com/devops-metrics/devops-metrics/internal/store"
 	"net/http"
+	"net/url"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -259,4 +261,91 @@ func TestDeniedProjectKeyLooksUnknown(t *testing.T) {
 		assert.NotContains(t, string(got.body), projectEE)
 		assert.NotContains(t, string(got.body), "Beta")
 	}
+}
+
+func TestCustomWindowBounds(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	f.jira.grant(aliceToken, access.BrowseProjects, projectEE, true)
+	cases := []struct {
+		from, to string
+		status   int
+	}{
+		{"2026-12-01", "2026-11-01", http.StatusBadRequest},
+		{"2026-11-01", "2026-11-01", http.StatusBadRequest},
+		{"1926-01-01", "2026-01-01", http.StatusBadRequest},
+		{"2016-01-01", "2026-01-10", http.StatusBadRequest},
+		{"0001-01-01", "0001-02-01", http.StatusOK},
+		{"9999-12-01", "9999-12-31", http.StatusOK},
+		{"9999-12-31", "10000-01-01", http.StatusBadRequest},
+		{"2026-1-1", "2026-02-01", http.StatusBadRequest},
+		{"+2026-01-01", "2026-02-01", http.StatusBadRequest},
+		{"2026-01-01T00:00:00Z", "2026-02-01", http.StatusBadRequest},
+		{" 2026-01-01", "2026-02-01", http.StatusBadRequest},
+		{"2026-02-30", "2026-03-01", http.StatusBadRequest},
+		{"2026-01-01", "", http.StatusBadRequest},
+	}
+	for _, tc := range cases {
+		t.Run(tc.from+" to "+tc.to, func(t *testing.T) {
+			query := url.Values{"project": {projectEE}, "from": {tc.from}, "to": {tc.to}}
+			for _, path := range []string{"/forge/gadget/report", "/forge/gadget/drilldown"} {
+				if path == "/forge/gadget/drilldown" {
+					query.Set("metric", "leadTimeForChanges")
+				}
+
+				got := f.get(t, installA, "alice", aliceToken, path, query)
+
+				assert.Equal(t, tc.status, got.status, "%s: body: %s", path, got.body)
+			}
+		})
+	}
+}
+
+// Development mode answers without a token, so a web page that rebinds its own host name to
+// 127.0.0.1 could read the reports unless the server rejects requests for other host names.
+func TestDevModeRejectsForeignHostHeader(t *testing.T) {
+	st, err := store.Open(t.TempDir()+"/metrics.db", store.Options{Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, st.Close()) })
+	seedStore(t, st)
+	srv, err := server.New(server.Config{
+		Logger:     slog.New(slog.DiscardHandler),
+		Store:      st,
+		Gate:       access.NewGate(access.Options{Logger: slog.New(slog.DiscardHandler)}),
+		NewChecker: func(context.Context, forge.Invocation) (access.Checker, error) { return grantAll{}, nil },
+		Recompute:  func(forge.Invocation) bool { return true },
+		Dev:        true,
+		DevViewer:  forge.Invocation{InstallationID: installA, AccountID: "dev-viewer"},
+	})
+	require.NoError(t, err)
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	port := ts.URL[strings.LastIndex(ts.URL, ":")+1:]
+
+	send := func(host, path string) *http.Response {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, ts.URL+path, nil)
+		require.NoError(t, err)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = resp.Body.Close() })
+		return resp
+	}
+
+	for _, host := range []string{"127.0.0.1:" + port, "localhost:" + port, "[::1]:" + port, "127.0.0.1", "localhost"} {
+		assert.Equal(t, http.StatusOK, send(host, "/forge/gadget/report?project=10000&window=90").StatusCode, host)
+	}
+	for _, host := range []string{"attacker.example:" + port, "attacker.example", "127.0.0.1.attacker.example:" + port, "localhost.attacker.example", "10.0.0.5:" + port} {
+		for _, path := range []string{"/forge/gadget/report?project=10000&window=90", "/forge/gadget/projects", "/api/report?project=EE", "/"} {
+			resp := send(host, path)
+
+			assert.Equal(t, http.StatusForbidden, resp.StatusCode, "%s %s", host, path)
+		}
+	}
+}
+
+// grantAll grants every permission on every project.
+type grantAll struct{}
+
+func (grantAll) CheckProjectPermissions(_ context.Context, _ string, projectIDs []string) ([]string, error) {
+	return projectIDs, nil
 }

@@ -10,6 +10,9 @@ import (
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(RequestID(s.log), AccessLog, Recoverer, Instrument(s.cfg.Metrics), BodyLimit(s.cfg.MaxBodyBytes))
+	if s.cfg.Dev {
+		r.Use(LoopbackHost)
+	}
 	r.NotFound(s.handleNotFound())
 	r.MethodNotAllowed(s.handleMethodNotAllowed())
 
