@@ -9,8 +9,11 @@ FUZZTIME      ?= 10s
 build:
 	$(GO) build -o $(BIN) ./cmd/devops-metrics
 
+# ADDR picks the loopback address of the demo server, such as make run ADDR=127.0.0.1:8081.
+ADDR ?= 127.0.0.1:8080
+
 run: build
-	./$(BIN) serve --dev --demo
+	./$(BIN) serve --dev --demo --addr $(ADDR)
 
 test: test-deps
 	$(GO) vet ./...
