@@ -57,6 +57,9 @@ type ProjectUpdate struct {
 	Settings dora.Config
 	// Reports replaces every stored report of the project, keyed by window length in days.
 	Reports map[int]StoredReport
+	// Metadata holds the names of the project's statuses and issue types for the edit view;
+	// nil removes the stored names.
+	Metadata *ProjectMetadata
 }
 
 // tenantBucket returns the bucket of tenant, or nil when absent.
@@ -517,6 +520,9 @@ func (s *Store) ReplaceProject(tenant string, u ProjectUpdate) error {
 			return err
 		}
 		if err := writeIssues(p, u); err != nil {
+			return err
+		}
+		if err := writeMetadata(p, u.Metadata); err != nil {
 			return err
 		}
 		return writeReports(p, u.Reports)

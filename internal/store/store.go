@@ -8,6 +8,7 @@
 //	  schema                  schema version, 8 bytes big-endian
 //	tenants/
 //	  <tenant>/               one bucket per installation id ("dev" in local development)
+//	    sync                  JSON TenantSync: when the last sync of all its projects ended
 //	    projects/
 //	      <projectID>/        one bucket per Jira project id
 //	        project           JSON dora.Project (id, key, name); absent until the first sync
@@ -16,6 +17,8 @@
 //	        statuses          JSON object: status id -> status category key
 //	        issuetypes        JSON object: issue type id -> dora.IssueType
 //	        versions          JSON array of dora.Version
+//	        metadata          JSON ProjectMetadata: status and issue type names; absent before
+//	                          the first sync that read them
 //	        incidentjql       JSON array of the issue ids that match the incident JQL; absent without one
 //	        issues/
 //	          <issueID>       binary issue record, below
