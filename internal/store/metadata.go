@@ -10,7 +10,7 @@ import (
 	"github.com/devops-metrics/devops-metrics/internal/dora"
 )
 
-// keyMetadata holds a project's ProjectMetadata; keyTenantSync a tenant's TenantSync.
+// Keys of a project's ProjectMetadata and of a tenant's TenantSync.
 var (
 	keyMetadata   = []byte("metadata")
 	keyTenantSync = []byte("sync")
@@ -41,7 +41,7 @@ type ProjectMetadata struct {
 	IssueTypes []IssueTypeInfo `json:"issueTypes"`
 }
 
-// TenantSync is what the store keeps about the syncs of a whole installation.
+// TenantSync is the sync record of a whole installation.
 type TenantSync struct {
 	// FinishedAt is when the last sync of every project of the installation ended, with or
 	// without errors. Zero means the first sync has not finished.
@@ -104,7 +104,7 @@ func writeMetadata(p *bolt.Bucket, md *ProjectMetadata) error {
 	return putJSON(p, keyMetadata, md)
 }
 
-// TenantSync returns the sync record of a tenant; the zero TenantSync when none is stored.
+// TenantSync returns the sync record of a tenant, or the zero TenantSync when none is stored.
 func (s *Store) TenantSync(tenant string) (TenantSync, error) {
 	if err := checkID("tenant", tenant); err != nil {
 		return TenantSync{}, err

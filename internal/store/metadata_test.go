@@ -15,7 +15,7 @@ func TestMetadata(t *testing.T) {
 		Statuses:   []StatusInfo{{ID: "10001", Name: "Released", Category: dora.CategoryDone}, {ID: "3", Name: "In Progress", Category: dora.CategoryIndeterminate}},
 		IssueTypes: []IssueTypeInfo{{ID: "10004", Name: "Fehler", UntranslatedName: "Bug"}},
 	}
-	t.Run("names stored by the sync are returned ordered by id", func(t *testing.T) {
+	t.Run("stored names ordered by id", func(t *testing.T) {
 		s := openTemp(t)
 		u := sampleUpdate(t)
 		u.Metadata = named
@@ -25,7 +25,7 @@ func TestMetadata(t *testing.T) {
 		assert.Equal(t, []StatusInfo{{ID: "3", Name: "In Progress", Category: dora.CategoryIndeterminate}, {ID: "10001", Name: "Released", Category: dora.CategoryDone}}, md.Statuses)
 		assert.Equal(t, named.IssueTypes, md.IssueTypes)
 	})
-	t.Run("without names the stored ids are listed with empty names", func(t *testing.T) {
+	t.Run("without names lists bare ids", func(t *testing.T) {
 		s := openTemp(t)
 		u := sampleUpdate(t)
 		u.Metadata = named
@@ -37,7 +37,7 @@ func TestMetadata(t *testing.T) {
 		assert.Equal(t, []StatusInfo{{ID: "1", Category: dora.CategoryNew}, {ID: "3", Category: dora.CategoryIndeterminate}, {ID: "10001", Category: dora.CategoryDone}}, md.Statuses)
 		assert.Equal(t, []IssueTypeInfo{{ID: "10004", UntranslatedName: "Bug"}, {ID: "10005", UntranslatedName: "Sub-task", Subtask: true, HierarchyLevel: -1}}, md.IssueTypes)
 	})
-	t.Run("a project that was not synced is not found", func(t *testing.T) {
+	t.Run("unsynced project not found", func(t *testing.T) {
 		s := openTemp(t)
 		require.NoError(t, s.PutSettings("t1", "10001", dora.Config{}))
 		_, err := s.Metadata("t1", "10001")
