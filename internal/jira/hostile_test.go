@@ -1,6 +1,11 @@
 package jira_test
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -33,6 +38,53 @@ func TestFetchIssuesRejectsIssueWithoutCreated(t *testing.T) {
 			assert.Contains(t, err.Error(), ids[0])
 			assert.Contains(t, err.Error(), "created")
 			assert.Empty(t, issues)
+		})
+	}
+}
+
+// A Jira that ignores startAt returns the same page forever. Each paged read must stop at the
+// first repeated page instead of requesting up to its page limit.
+func TestPagedReadsStopWhenJiraIgnoresStartAt(t *testing.T) {
+	var requests atomic.Int64
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/project/search"):
+			_, _ = io.WriteString(w, `{"values":[{"id":"10000","key":"EE","name":"EE"}],"isLast":false,"total":5}`)
+		case strings.HasSuffix(r.URL.Path, "/version"):
+			_, _ = io.WriteString(w, `{"values":[{"id":"20000","name":"1.0"}],"isLast":false,"total":5}`)
+		case strings.HasSuffix(r.URL.Path, "/changelog/bulkfetch"):
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = io.WriteString(w, `{"errorMessages":["not found"]}`)
+		case strings.HasSuffix(r.URL.Path, "/changelog"):
+			_, _ = io.WriteString(w, `{"values":[{"id":"1","created":"2026-01-01T10:00:00.000+0000","items":[]}],"isLast":false,"total":5}`)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	t.Cleanup(server.Close)
+	client, err := jira.NewBasic(server.URL, "someone@example.com", "token", jira.Options{MaxAttempts: 1})
+	require.NoError(t, err)
+	t.Cleanup(client.Close)
+
+	reads := map[string]func() error{
+		"projects": func() error { _, err := client.Projects(t.Context()); return err },
+		"versions": func() error { _, err := client.Versions(t.Context(), "10000"); return err },
+		"changelog": func() error {
+			_, err := client.StatusHistories(t.Context(), []string{"30000"})
+			return err
+		},
+	}
+	for name, read := range reads {
+		t.Run(name, func(t *testing.T) {
+			requests.Store(0)
+
+			err := read()
+
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "repeated")
+			assert.LessOrEqual(t, requests.Load(), int64(3))
 		})
 	}
 }

@@ -2,6 +2,7 @@ package jira
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -35,12 +36,16 @@ func (c *Client) Myself(ctx context.Context) (Myself, error) {
 // Projects returns every project the caller can browse, following the pages of /project/search.
 func (c *Client) Projects(ctx context.Context) ([]dora.Project, error) {
 	var projects []dora.Project
+	seen := map[string]bool{}
 	startAt := 0
 	for range maxPages {
 		q := url.Values{"startAt": {strconv.Itoa(startAt)}, "maxResults": {strconv.Itoa(projectPageSize)}}
 		var page jirajson.PageBeanProject
 		if err := c.call(ctx, "GET", "/rest/api/3/project/search", q, nil, &page); err != nil {
 			return nil, fmt.Errorf("list projects from %d: %w", startAt, err)
+		}
+		if !pageAddsIDs(seen, len(page.Values), func(i int) string { return page.Values[i].ID }) {
+			return nil, fmt.Errorf("list projects from %d: %w", startAt, errRepeatedPage)
 		}
 		for _, p := range page.Values {
 			projects = append(projects, dora.Project{ID: p.ID, Key: p.Key, Name: p.Name})
@@ -56,20 +61,38 @@ func (c *Client) Projects(ctx context.Context) ([]dora.Project, error) {
 // Statuses returns the category of every status of the site, keyed by status id, including
 // the project-scoped statuses of team-managed projects. Statuses with an unknown category key are left out.
 func (c *Client) Statuses(ctx context.Context) (map[string]dora.StatusCategory, error) {
-	var statuses []jirajson.Status
-	if err := c.call(ctx, "GET", "/rest/api/3/status", nil, nil, &statuses); err != nil {
-		return nil, fmt.Errorf("list statuses: %w", err)
+	statuses, err := c.StatusList(ctx)
+	if err != nil {
+		return nil, err
 	}
 	return jirajson.StatusCategories(statuses), nil
 }
 
+// StatusList returns every status of the site as Jira lists it, with its name and scope.
+func (c *Client) StatusList(ctx context.Context) ([]jirajson.Status, error) {
+	var statuses []jirajson.Status
+	if err := c.call(ctx, "GET", "/rest/api/3/status", nil, nil, &statuses); err != nil {
+		return nil, fmt.Errorf("list statuses: %w", err)
+	}
+	return statuses, nil
+}
+
 // IssueTypes returns every issue type of the site, keyed by id.
 func (c *Client) IssueTypes(ctx context.Context) (map[string]dora.IssueType, error) {
+	types, err := c.IssueTypeList(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return jirajson.IssueTypes(types), nil
+}
+
+// IssueTypeList returns every issue type of the site as Jira lists it, with its name.
+func (c *Client) IssueTypeList(ctx context.Context) ([]jirajson.IssueType, error) {
 	var types []jirajson.IssueType
 	if err := c.call(ctx, "GET", "/rest/api/3/issuetype", nil, nil, &types); err != nil {
 		return nil, fmt.Errorf("list issue types: %w", err)
 	}
-	return jirajson.IssueTypes(types), nil
+	return types, nil
 }
 
 // Versions returns every version of a project (id or key), following the pages of
@@ -80,12 +103,16 @@ func (c *Client) Versions(ctx context.Context, projectID string) ([]dora.Version
 	}
 	apiPath := "/rest/api/3/project/" + url.PathEscape(projectID) + "/version"
 	versions := []dora.Version{}
+	seen := map[string]bool{}
 	startAt := 0
 	for range maxPages {
 		q := url.Values{"startAt": {strconv.Itoa(startAt)}, "maxResults": {strconv.Itoa(versionPageSize)}, "orderBy": {"sequence"}}
 		var page jirajson.PageBeanVersion
 		if err := c.call(ctx, "GET", apiPath, q, nil, &page); err != nil {
 			return nil, fmt.Errorf("list versions of project %s from %d: %w", projectID, startAt, err)
+		}
+		if !pageAddsIDs(seen, len(page.Values), func(i int) string { return page.Values[i].ID }) {
+			return nil, fmt.Errorf("list versions of project %s from %d: %w", projectID, startAt, errRepeatedPage)
 		}
 		versions = append(versions, jirajson.Versions(page.Values)...)
 		if page.IsLast || len(page.Values) == 0 {
@@ -162,4 +189,21 @@ func (c *Client) MyPermission(ctx context.Context, projectID, permission string)
 		return false, fmt.Errorf("check %s permission on project %s: %w", permission, projectID, err)
 	}
 	return mine.Permissions[permission].HavePermission, nil
+}
+
+// errRepeatedPage is returned by a paged read when a page holds only items of earlier pages, as
+// from a Jira or proxy that ignores startAt. Without it, such a read would request maxPages pages.
+var errRepeatedPage = errors.New("the reply repeated a page of items already read, so Jira or a proxy ignores startAt")
+
+// pageAddsIDs adds the n ids that id returns to seen and reports whether any of them is new. A
+// page without items adds nothing but reports true, because an empty page ends the paging anyway.
+func pageAddsIDs(seen map[string]bool, n int, id func(int) string) bool {
+	added := n == 0
+	for i := range n {
+		if !seen[id(i)] {
+			seen[id(i)] = true
+			added = true
+		}
+	}
+	return added
 }

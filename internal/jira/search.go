@@ -205,12 +205,16 @@ func (c *Client) bulkHistories(ctx context.Context, ids []string, add func(strin
 func (c *Client) issueHistories(ctx context.Context, id string) ([]jirajson.History, error) {
 	apiPath := "/rest/api/3/issue/" + url.PathEscape(id) + "/changelog"
 	var all []jirajson.History
+	seen := map[string]bool{}
 	startAt := 0
 	for range maxPages {
 		q := url.Values{"startAt": {strconv.Itoa(startAt)}, "maxResults": {strconv.Itoa(changelogPageSize)}}
 		var page jirajson.PageBeanChangelog
 		if err := c.call(ctx, "GET", apiPath, q, nil, &page); err != nil {
 			return nil, fmt.Errorf("fetch changelog of %s from %d: %w", id, startAt, err)
+		}
+		if !pageAddsIDs(seen, len(page.Values), func(i int) string { return page.Values[i].ID }) {
+			return nil, fmt.Errorf("fetch changelog of %s from %d: %w", id, startAt, errRepeatedPage)
 		}
 		all = append(all, page.Values...)
 		if page.IsLast || len(page.Values) == 0 {
