@@ -379,21 +379,27 @@ func (c *computation) keys(indexes []int) []string {
 	for _, i := range indexes {
 		keys = append(keys, c.p.data.Issues[i].Key)
 	}
-	slices.Sort(keys)
+	slices.SortFunc(keys, CompareIssueKeys)
 	return keys
 }
 
+// sortEvidence puts the evidence in the order the drill-down and exports show it: deployments by
+// instant (they are appended in that order), then every issue list by issue key in
+// CompareIssueKeys order.
 func (c *computation) sortEvidence() {
-	slices.SortStableFunc(c.evidence.Changes, func(a, b ChangeEvidence) int {
-		return cmp.Or(a.DeployedAt.Compare(b.DeployedAt), cmp.Compare(a.Key, b.Key))
+	slices.SortStableFunc(c.evidence.Deployments, func(a, b DeploymentEvidence) int {
+		return cmp.Or(a.At.Compare(b.At), CompareIssueKeys(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
 	})
-	byDone := func(a, b IncidentEvidence) int {
-		return cmp.Or(a.DoneAt.Compare(b.DoneAt), a.Start.Compare(b.Start), cmp.Compare(a.Key, b.Key))
+	slices.SortStableFunc(c.evidence.Changes, func(a, b ChangeEvidence) int {
+		return cmp.Or(CompareIssueKeys(a.Key, b.Key), a.DeployedAt.Compare(b.DeployedAt))
+	})
+	byKey := func(a, b IncidentEvidence) int {
+		return cmp.Or(CompareIssueKeys(a.Key, b.Key), a.DoneAt.Compare(b.DoneAt), a.Start.Compare(b.Start))
 	}
-	slices.SortStableFunc(c.evidence.Recoveries, byDone)
-	slices.SortStableFunc(c.evidence.OpenIncidents, byDone)
+	slices.SortStableFunc(c.evidence.Recoveries, byKey)
+	slices.SortStableFunc(c.evidence.OpenIncidents, byKey)
 	slices.SortStableFunc(c.evidence.Excluded, func(a, b ExcludedIssue) int {
-		return cmp.Or(cmp.Compare(a.Reason, b.Reason), cmp.Compare(a.Key, b.Key))
+		return cmp.Or(CompareIssueKeys(a.Key, b.Key), cmp.Compare(a.Reason, b.Reason))
 	})
 }
 

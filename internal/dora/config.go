@@ -1,9 +1,11 @@
 package dora
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -129,4 +131,81 @@ func checkJQLGroup(jql string) error {
 		return fmt.Errorf("%d ( not closed: balance the parentheses", depth)
 	}
 	return nil
+}
+
+// maxListedChoices bounds how many valid values a ValidateFor error lists, so that a site with
+// hundreds of issue types or statuses still gets a one-line message.
+const maxListedChoices = 12
+
+// ValidateFor checks the settings that name things in the project's data. Every incidentTypes
+// entry must equal an issue type's id or untranslatedName, compared case-insensitively, and
+// every deployedStatuses id must be in data.Statuses. The error names each unknown value and
+// lists some of the valid ones. Empty lists are valid because they mean the default. It does
+// not run Validate.
+func (c Config) ValidateFor(data ProjectData) error {
+	var errs []error
+	for _, entry := range c.IncidentTypes {
+		if !hasIssueType(data.IssueTypes, entry) {
+			errs = append(errs, fmt.Errorf("invalid incidentTypes entry %q: project %s has no issue type with that name or id: %s",
+				entry, data.Project.Key, listChoices("issue types", issueTypeNames(data.IssueTypes))))
+		}
+	}
+	for _, id := range c.DeployedStatuses {
+		if _, ok := data.Statuses[id]; !ok {
+			errs = append(errs, fmt.Errorf("invalid deployedStatuses id %q: project %s has no status with that id: %s",
+				id, data.Project.Key, listChoices("statuses", sortedIDs(data.Statuses))))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// hasIssueType reports whether entry equals the id or untranslated name of one of types,
+// ignoring case and surrounding spaces, the way the engine matches incident types.
+func hasIssueType(types map[string]IssueType, entry string) bool {
+	entry = strings.TrimSpace(entry)
+	for id, it := range types {
+		if strings.EqualFold(entry, id) || strings.EqualFold(entry, it.ID) || strings.EqualFold(entry, it.UntranslatedName) {
+			return true
+		}
+	}
+	return false
+}
+
+// issueTypeNames returns the distinct untranslated names of types, sorted, with the id in place
+// of a missing name.
+func issueTypeNames(types map[string]IssueType) []string {
+	names := make([]string, 0, len(types))
+	for id, it := range types {
+		name := it.UntranslatedName
+		if name == "" {
+			name = id
+		}
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// sortedIDs returns the keys of m in numeric order for numeric ids, as Jira's ids are.
+func sortedIDs[V any](m map[string]V) []string {
+	ids := make([]string, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b string) int {
+		return cmp.Or(cmp.Compare(len(a), len(b)), strings.Compare(a, b))
+	})
+	return ids
+}
+
+// listChoices returns "use one of" and up to maxListedChoices values, with how many it left out.
+// kind names the values for the message when there are none.
+func listChoices(kind string, values []string) string {
+	switch {
+	case len(values) == 0:
+		return "the project's data lists no " + kind
+	case len(values) <= maxListedChoices:
+		return "use one of " + strings.Join(values, ", ")
+	}
+	return fmt.Sprintf("use one of %s (and %d more)", strings.Join(values[:maxListedChoices], ", "), len(values)-maxListedChoices)
 }

@@ -1,0 +1,50 @@
+package dora
+
+import (
+	"cmp"
+	"strings"
+)
+
+// CompareIssueKeys orders Jira issue keys by project key, then by issue number as a number, so
+// EE-2 comes before EE-10 and AB-9 before EE-1. It returns -1, 0 or +1 like strings.Compare. A
+// value that is not PROJECT-NUMBER sorts after every issue key, in byte order, which keeps the
+// order total for any input.
+func CompareIssueKeys(a, b string) int {
+	projectA, numberA, okA := splitIssueKey(a)
+	projectB, numberB, okB := splitIssueKey(b)
+	switch {
+	case okA && !okB:
+		return -1
+	case !okA && okB:
+		return 1
+	case !okA && !okB:
+		return strings.Compare(a, b)
+	}
+	return cmp.Or(
+		strings.Compare(projectA, projectB),
+		compareDigits(numberA, numberB),
+		strings.Compare(a, b), // EE-02 and EE-2 have the same number
+	)
+}
+
+// splitIssueKey splits key at its last hyphen into a non-empty project key and a number of
+// digits only.
+func splitIssueKey(key string) (project, number string, ok bool) {
+	i := strings.LastIndexByte(key, '-')
+	if i <= 0 || i == len(key)-1 {
+		return "", "", false
+	}
+	project, number = key[:i], key[i+1:]
+	if strings.Trim(number, "0123456789") != "" {
+		return "", "", false
+	}
+	return project, number, true
+}
+
+// compareDigits compares two decimal numbers of any length without parsing them, so a number
+// too long for an int cannot overflow.
+func compareDigits(a, b string) int {
+	a = strings.TrimLeft(a, "0")
+	b = strings.TrimLeft(b, "0")
+	return cmp.Or(cmp.Compare(len(a), len(b)), strings.Compare(a, b))
+}
