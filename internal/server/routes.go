@@ -11,7 +11,9 @@ func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(RequestID(s.log), AccessLog, Recoverer, Instrument(s.cfg.Metrics), BodyLimit(s.cfg.MaxBodyBytes))
 	if s.cfg.Dev {
-		r.Use(LoopbackHost)
+		// Development mode serves every request without a token, so it accepts only requests that
+		// a browser sends from its own pages on a loopback host name.
+		r.Use(LoopbackHost, RejectCrossOrigin)
 	}
 	r.NotFound(s.handleNotFound())
 	r.MethodNotAllowed(s.handleMethodNotAllowed())
@@ -22,7 +24,7 @@ func (s *Server) routes() http.Handler {
 
 	r.Route("/forge", func(r chi.Router) {
 		if s.cfg.Dev {
-			r.Use(DevIdentity(s.cfg.DevViewer))
+			r.Use(RejectCrossSite, DevIdentity(s.cfg.DevViewer))
 		} else {
 			r.Use(Authenticate(s.cfg.Verifier, s.cfg.Metrics))
 		}
@@ -50,7 +52,10 @@ func (s *Server) routes() http.Handler {
 	})
 
 	if s.cfg.Dev {
-		r.With(DevIdentity(s.cfg.DevViewer)).Get("/api/report", s.handleDevReport())
+		r.Route("/api", func(r chi.Router) {
+			r.Use(RejectCrossSite, DevIdentity(s.cfg.DevViewer))
+			r.Get("/report", s.handleDevReport())
+		})
 		r.Get("/*", s.handleAssets())
 	}
 	return r
