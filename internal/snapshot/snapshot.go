@@ -61,10 +61,23 @@ type Site struct {
 	RawChangelogs map[string][]json.RawMessage
 }
 
+// requiredFiles lists the files every snapshot folder contains, for error messages.
+const requiredFiles = "projects.json, versions.json, statuses.json, issuetypes.json and issues.json"
+
 // Load reads the snapshot in dir. Errors name the file and, for invalid JSON, the byte offset.
+// A missing folder, or a folder without one of the required files, gets an error that lists
+// the files a snapshot folder contains.
 func Load(dir string) (*Site, error) {
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("snapshot folder %s does not exist: name a folder that contains %s", dir, requiredFiles)
+	case err != nil:
+		return nil, fmt.Errorf("read snapshot folder %s: %w", dir, err)
+	case !info.IsDir():
+		return nil, fmt.Errorf("snapshot folder %s is a file, not a folder: name a folder that contains %s", dir, requiredFiles)
+	}
 	s := &Site{Dir: dir}
-	var err error
 	if s.Projects, s.RawProjects, err = readArray[jirajson.Project](dir, "projects.json"); err != nil {
 		return nil, err
 	}
@@ -182,6 +195,9 @@ func (s *Site) CanBrowse(accountID, projectID string) bool {
 // readArray decodes a required file that holds a JSON array of T.
 func readArray[T any](dir, name string) ([]T, []json.RawMessage, error) {
 	data, err := os.ReadFile(filepath.Join(dir, name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("%s is not a snapshot folder: it has no %s, and a snapshot folder contains %s", dir, name, requiredFiles)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("read snapshot file %s: %w", filepath.Join(dir, name), err)
 	}

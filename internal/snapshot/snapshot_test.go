@@ -117,6 +117,32 @@ func TestLoadErrorsNameFileAndOffset(t *testing.T) {
 	})
 }
 
+func TestLoadExplainsMissingFolder(t *testing.T) {
+	parent := t.TempDir()
+	file := filepath.Join(parent, "projects.json")
+	require.NoError(t, os.WriteFile(file, []byte("[]"), 0o644))
+	tests := []struct {
+		name string
+		dir  string
+		want string
+	}{
+		{"absent folder", filepath.Join(parent, "absent"), "does not exist"},
+		{"file in place of a folder", file, "is a file, not a folder"},
+		{"folder without snapshot files", parent, "is not a snapshot folder: it has no versions.json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(tt.dir)
+
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.dir)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.Contains(t, err.Error(), requiredFiles, "the message lists what a snapshot folder contains")
+			assert.NotContains(t, err.Error(), "no such file or directory")
+		})
+	}
+}
+
 func TestUnknownProjectListsKeys(t *testing.T) {
 	site, err := Load(writeSite(t, nil))
 	require.NoError(t, err)
