@@ -41,11 +41,22 @@ type reportOptions struct {
 	format      string
 }
 
+// runReport runs the report command. Every error it returns starts with "report: ".
 func runReport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	opts, err := parseReportFlags(args, stdout)
-	if errors.Is(err, errHelpShown) {
+	err := reportMain(ctx, args, getenv, stdout, stderr)
+	if err == nil || errors.Is(err, errHelpShown) {
 		return nil
 	}
+	var exit *exitError
+	if errors.As(err, &exit) && exit.err != nil {
+		return &exitError{code: exit.code, err: fmt.Errorf("report: %w", exit.err)}
+	}
+	return fmt.Errorf("report: %w", err)
+}
+
+// reportMain is runReport without the "report: " prefix on its errors.
+func reportMain(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	opts, err := parseReportFlags(args, stdout)
 	if err != nil {
 		return err
 	}
@@ -66,14 +77,19 @@ func runReport(ctx context.Context, args []string, getenv func(string) string, s
 	if cfg.IncidentJQL != "" && data.IncidentJQLMatches == nil {
 		return usageError("incidentJql %q in %s cannot be evaluated offline: remove it from the config file or read a live site with --jira-url", cfg.IncidentJQL, opts.configFile)
 	}
+	if err := cfg.ValidateFor(data); err != nil {
+		return usageError("invalid config file %s: %s", opts.configFile, oneLine(err))
+	}
 
 	if opts.timeZone != "" {
 		cfg.TimeZone = opts.timeZone
 	}
 	cfg = cfg.WithDefaults(data.SiteTimeZone)
+	// --time-zone and the config file's timeZone were checked before, so only the site's own
+	// time zone can be unknown here.
 	loc, err := time.LoadLocation(cfg.TimeZone)
 	if err != nil {
-		return usageError("invalid time zone %q: use an IANA name such as Asia/Shanghai or UTC", cfg.TimeZone)
+		return usageError("invalid time zone %q of the site: pass --time-zone with an IANA name such as Asia/Shanghai or UTC", cfg.TimeZone)
 	}
 	now := time.Now()
 	window, err := reportWindow(opts, now, loc)
@@ -83,7 +99,7 @@ func runReport(ctx context.Context, args []string, getenv func(string) string, s
 
 	report, _, err := dora.Compute(data, cfg, window, now)
 	if err != nil {
-		return usageError("%v", err)
+		return usageError("%s", oneLine(err))
 	}
 	if opts.format == "table" {
 		return writeReportTable(stdout, report)
@@ -104,7 +120,7 @@ func parseReportFlags(args []string, stdout io.Writer) (reportOptions, error) {
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&opts.snapshotDir, "snapshot", "", "snapshot `folder` to read (projects.json, issues.json, ...)")
 	fs.StringVar(&opts.jiraURL, "jira-url", "", "live Jira site `URL` to read instead of a snapshot")
-	fs.StringVar(&opts.projectKey, "project", "", "`key` of the project to report, such as EE")
+	fs.StringVar(&opts.projectKey, "project", "", "`key` (in any case) or numeric id of the project to report, such as EE or 10003")
 	fs.StringVar(&opts.from, "from", "", "first calendar `day` of the window, YYYY-MM-DD (with --to)")
 	fs.StringVar(&opts.to, "to", "", "calendar `day` after the last day of the window (exclusive), YYYY-MM-DD (with --from)")
 	fs.StringVar(&opts.window, "window", "", "window of N `days` ending today, such as 7d, 30d, 90d, 180d or 365d (default 90d)")
@@ -122,24 +138,29 @@ func parseReportFlags(args []string, stdout io.Writer) (reportOptions, error) {
 			fs.PrintDefaults()
 			return opts, errHelpShown
 		}
-		return opts, usageError("report: %v: run devops-metrics report -h for the flags", err)
+		return opts, usageError("%v: run devops-metrics report -h for the flags", err)
 	}
 	if fs.NArg() > 0 {
-		return opts, usageError("report: unexpected argument %q: pass every input as a flag, see devops-metrics report -h", fs.Arg(0))
+		return opts, usageError("unexpected argument %q: pass every input as a flag, see devops-metrics report -h", fs.Arg(0))
 	}
 	switch {
 	case opts.projectKey == "":
-		return opts, usageError("report: missing --project: name the project key, such as --project EE")
+		return opts, usageError("missing --project: name the project key, such as --project EE")
 	case opts.snapshotDir == "" && opts.jiraURL == "":
-		return opts, usageError("report: missing --snapshot: name a snapshot folder with --snapshot DIR, or a live site with --jira-url URL")
+		return opts, usageError("missing --snapshot: name a snapshot folder with --snapshot DIR, or a live site with --jira-url URL")
 	case opts.snapshotDir != "" && opts.jiraURL != "":
-		return opts, usageError("report: --snapshot and --jira-url both given: use one of them")
+		return opts, usageError("--snapshot and --jira-url both given: use one of them")
 	case (opts.from == "") != (opts.to == ""):
-		return opts, usageError("report: --from and --to go together: give both dates, or use --window")
+		return opts, usageError("--from and --to go together: give both dates, or use --window")
 	case opts.from != "" && opts.window != "":
-		return opts, usageError("report: --window cannot be combined with --from and --to: use one or the other")
+		return opts, usageError("--window cannot be combined with --from and --to: use one or the other")
 	case opts.format != "json" && opts.format != "table":
-		return opts, usageError("report: invalid --format %q: use json or table", opts.format)
+		return opts, usageError("invalid --format %q: use json or table", opts.format)
+	}
+	if opts.timeZone != "" {
+		if _, err := time.LoadLocation(opts.timeZone); err != nil {
+			return opts, usageError("invalid --time-zone %q: use an IANA name such as Asia/Shanghai or UTC", opts.timeZone)
+		}
 	}
 	return opts, nil
 }
@@ -149,14 +170,14 @@ func reportWindow(opts reportOptions, now time.Time, loc *time.Location) (dora.W
 	if opts.from != "" {
 		from, err := dora.ParseDate(opts.from)
 		if err != nil {
-			return dora.Window{}, usageError("report: --from: %v", err)
+			return dora.Window{}, usageError("--from: %v", err)
 		}
 		to, err := dora.ParseDate(opts.to)
 		if err != nil {
-			return dora.Window{}, usageError("report: --to: %v", err)
+			return dora.Window{}, usageError("--to: %v", err)
 		}
 		if !from.Before(to) {
-			return dora.Window{}, usageError("report: --from %s is not before --to %s: --to is the day after the last day of the window", from, to)
+			return dora.Window{}, usageError("--from %s is not before --to %s: --to is the day after the last day of the window", from, to)
 		}
 		return dora.Window{From: from, To: to, Location: loc}, nil
 	}
@@ -164,12 +185,15 @@ func reportWindow(opts reportOptions, now time.Time, loc *time.Location) (dora.W
 	if opts.window != "" {
 		n, err := strconv.Atoi(strings.TrimSuffix(opts.window, "d"))
 		if err != nil || !strings.HasSuffix(opts.window, "d") || n < 1 || n > maxWindowDays {
-			return dora.Window{}, usageError("report: invalid --window %q: write a number of days from 1 to %d followed by d, such as 90d", opts.window, maxWindowDays)
+			return dora.Window{}, usageError("invalid --window %q: write a number of days from 1 to %d followed by d, such as 90d", opts.window, maxWindowDays)
 		}
 		days = n
 	}
 	return dora.PresetWindow(days, now, loc), nil
 }
+
+// configSettings lists the settings of a config file, for error messages.
+const configSettings = "timeZone, deploymentSource, deployedStatuses, incidentTypes, incidentJql, leadTimeStart, recoveryStart, reworkVersionPattern, includeSubtasks, includeEpics"
 
 // readReportConfig decodes the --config file, rejecting unknown settings. No file means defaults.
 func readReportConfig(path string) (dora.Config, error) {
@@ -179,29 +203,63 @@ func readReportConfig(path string) (dora.Config, error) {
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return cfg, usageError("report: cannot read --config file: %v", err)
+		return cfg, usageError("cannot read --config file: %v", err)
 	}
 	decoder := json.NewDecoder(bytes.NewReader(data))
 	decoder.DisallowUnknownFields()
 	if err := decoder.Decode(&cfg); err != nil {
-		return cfg, usageError("report: invalid config file %s (at byte offset %d): %v: fix the JSON; settings are timeZone, deploymentSource, deployedStatuses, incidentTypes, incidentJql, leadTimeStart, recoveryStart, reworkVersionPattern, includeSubtasks, includeEpics", path, decoder.InputOffset(), err)
+		return cfg, usageError("invalid config file %s: %s: fix the JSON; settings are %s", path, describeJSONError(err, data, decoder.InputOffset()), configSettings)
+	}
+	if rest := bytes.TrimSpace(data[decoder.InputOffset():]); len(rest) > 0 {
+		return cfg, usageError("invalid config file %s: unexpected data after the settings object at byte offset %d: keep one JSON object in the file", path, int64(len(data)-len(rest)))
 	}
 	if err := cfg.Validate(); err != nil {
-		return cfg, usageError("report: invalid config file %s: %s", path, strings.ReplaceAll(err.Error(), "\n", "; "))
+		return cfg, usageError("invalid config file %s: %s", path, oneLine(err))
 	}
 	return cfg, nil
 }
 
-// loadSnapshotProject reads the snapshot folder and returns the facts of one project. Every
-// failure is a usage error: the folder or the key is wrong.
-func loadSnapshotProject(dir, key string) (dora.ProjectData, error) {
+// describeJSONError says what is wrong with the JSON in data and at which byte offset, counted
+// from 0. offset is the decoder's input offset, used when err carries none.
+func describeJSONError(err error, data []byte, offset int64) string {
+	var syntaxErr *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF) && len(bytes.TrimSpace(data)) == 0:
+		return "the file is empty"
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return fmt.Sprintf("the JSON ends early at byte %d", len(data))
+	case errors.As(err, &syntaxErr):
+		return fmt.Sprintf("at byte offset %d: %v", syntaxErr.Offset, err)
+	case errors.As(err, &typeErr):
+		return fmt.Sprintf("at byte offset %d: %v", typeErr.Offset, err)
+	}
+	return fmt.Sprintf("near byte offset %d: %v", offset, err)
+}
+
+// oneLine joins the lines of err, such as those of errors.Join, with "; ".
+func oneLine(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", "; ")
+}
+
+// loadSnapshotProject reads the snapshot folder and returns the facts of one project, named by
+// its key in any case or by its numeric id. Every failure is a usage error: the folder or the
+// project is wrong.
+func loadSnapshotProject(dir, ref string) (dora.ProjectData, error) {
 	site, err := snapshot.Load(dir)
 	if err != nil {
-		return dora.ProjectData{}, usageError("report: %v", err)
+		return dora.ProjectData{}, usageError("%v", err)
+	}
+	key := ref
+	for _, p := range site.Projects {
+		if p.ID == ref || strings.EqualFold(p.Key, ref) {
+			key = p.Key
+			break
+		}
 	}
 	data, err := site.ProjectData(key)
 	if err != nil {
-		return dora.ProjectData{}, usageError("report: %v: pass one of them with --project", err)
+		return dora.ProjectData{}, usageError("%v: pass one of them, or a project id, with --project", err)
 	}
 	return data, nil
 }

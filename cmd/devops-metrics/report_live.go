@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/devops-metrics/devops-metrics/internal/dora"
 	"github.com/devops-metrics/devops-metrics/internal/jira"
@@ -28,6 +29,9 @@ func loadLiveProject(ctx context.Context, jiraURL, projectKey, incidentJQL strin
 	}
 	defer client.Close()
 
+	// Jira project keys are upper case, so a key typed in lower case names the same project.
+	// An id is all digits and unchanged by this.
+	projectKey = strings.ToUpper(projectKey)
 	logger.Info("reading project", "site", client.SiteURL(), "project", projectKey)
 	lastShown := -1
 	data, err := client.LoadProject(ctx, projectKey, func(fetched, total int) {

@@ -205,6 +205,12 @@ func TestReportBadInputExitsTwo(t *testing.T) {
 	typo := writeConfig("typo.json", `{"deploymentSourc":"status"}`)
 	invalid := writeConfig("invalid.json", `{"leadTimeStart":"firstCommit"}`)
 	jql := writeConfig("jql.json", `{"incidentJql":"priority = High"}`)
+	noSuchType := writeConfig("nosuchtype.json", `{"incidentTypes":["NoSuchType"]}`)
+	noSuchStatus := writeConfig("nosuchstatus.json", `{"deploymentSource":"status","deployedStatuses":["6","99"]}`)
+	truncated := writeConfig("truncated.json", `{"timeZone":"UTC",`)
+	badSyntax := writeConfig("syntax.json", `{"timeZone": UTC}`)
+	empty := writeConfig("empty.json", "  \n")
+	twoObjects := writeConfig("two.json", `{"timeZone":"UTC"} {"timeZone":"UTC"}`)
 
 	tests := []struct {
 		name string
@@ -224,7 +230,14 @@ func TestReportBadInputExitsTwo(t *testing.T) {
 		{"bad time zone", []string{"--snapshot", good, "--project", "ABC", "--time-zone", "Mars/Base"}, []string{`"Mars/Base"`, "IANA"}},
 		{"unknown project lists keys", []string{"--snapshot", good, "--project", "NOPE"}, []string{`"NOPE"`, "ABC, XYZ"}},
 		{"unreadable snapshot names file and offset", []string{"--snapshot", broken, "--project", "ABC"}, []string{"versions.json", "byte offset 13"}},
-		{"missing snapshot folder", []string{"--snapshot", filepath.Join(configDir, "absent"), "--project", "ABC"}, []string{"projects.json"}},
+		{"missing snapshot folder", []string{"--snapshot", filepath.Join(configDir, "absent"), "--project", "ABC"}, []string{"absent does not exist", "projects.json"}},
+		{"folder that is no snapshot", []string{"--snapshot", configDir, "--project", "ABC"}, []string{"is not a snapshot folder", "projects.json"}},
+		{"unknown incident type", []string{"--snapshot", good, "--project", "ABC", "--config", noSuchType}, []string{`"NoSuchType"`, "use one of Bug, Story"}},
+		{"unknown deployed status", []string{"--snapshot", good, "--project", "ABC", "--config", noSuchStatus}, []string{`"99"`, "use one of 1, 3, 6"}},
+		{"truncated config", []string{"--snapshot", good, "--project", "ABC", "--config", truncated}, []string{"truncated.json", "ends early at byte 18"}},
+		{"config syntax error", []string{"--snapshot", good, "--project", "ABC", "--config", badSyntax}, []string{"syntax.json", "at byte offset 14"}},
+		{"empty config", []string{"--snapshot", good, "--project", "ABC", "--config", empty}, []string{"empty.json", "is empty"}},
+		{"config with two objects", []string{"--snapshot", good, "--project", "ABC", "--config", twoObjects}, []string{"two.json", "after the settings object at byte offset 19"}},
 		{"unknown config setting", []string{"--snapshot", good, "--project", "ABC", "--config", typo}, []string{"typo.json", "deploymentSourc"}},
 		{"invalid config value", []string{"--snapshot", good, "--project", "ABC", "--config", invalid}, []string{"leadTimeStart", "firstCommit"}},
 		{"incident JQL offline", []string{"--snapshot", good, "--project", "ABC", "--config", jql}, []string{"incidentJql", "offline"}},
@@ -238,6 +251,7 @@ func TestReportBadInputExitsTwo(t *testing.T) {
 			assert.Empty(t, stdout)
 			message := err.Error()
 			assert.NotContains(t, message, "\n", "the message is one line")
+			assert.True(t, strings.HasPrefix(message, "report: "), "every report error starts with report: but got %q", message)
 			for _, want := range tt.want {
 				assert.Contains(t, message, want)
 			}
@@ -250,4 +264,33 @@ func TestReportHelp(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, stdout, "--snapshot DIR --project KEY")
 	assert.Contains(t, stdout, "-time-zone")
+}
+
+func TestReportProjectByKeyInAnyCaseOrID(t *testing.T) {
+	dir := writeSnapshot(t, nil)
+	report := func(project string) map[string]any {
+		stdout, _, err := runCommand(t, "report", "--snapshot", dir, "--project", project, "--from", "2020-06-01", "--to", "2020-07-01")
+		require.NoError(t, err, "--project %s", project)
+		var got map[string]any
+		require.NoError(t, json.Unmarshal([]byte(stdout), &got))
+		delete(got, "computedAt")
+		return got
+	}
+	want := report("ABC")
+
+	for _, project := range []string{"abc", "Abc", "1"} {
+		t.Run(project, func(t *testing.T) {
+			assert.Equal(t, want, report(project))
+		})
+	}
+}
+
+func TestReportAcceptsKnownIncidentType(t *testing.T) {
+	dir := writeSnapshot(t, nil)
+	config := filepath.Join(t.TempDir(), "config.json")
+	require.NoError(t, os.WriteFile(config, []byte(`{"incidentTypes":["bug","5"]}`), 0o644))
+
+	_, _, err := runCommand(t, "report", "--snapshot", dir, "--project", "ABC", "--config", config)
+
+	assert.NoError(t, err)
 }
