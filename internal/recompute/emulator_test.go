@@ -187,6 +187,14 @@ func TestStoreFileHoldsNoPersonalData(t *testing.T) {
 	raw, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.Contains(t, string(raw), "EE-1", "the file holds issue keys, so the search below reads real content")
+	// Status and issue type names are stored for the edit view; user display names never are.
+	names := 0
+	for _, s := range site.Statuses {
+		if strings.Contains(string(raw), `"name":"`+s.Name+`"`) {
+			names++
+		}
+	}
+	assert.Positive(t, names, "status names are stored")
 
 	forbidden := personalStrings(t, dir)
 	require.NotEmpty(t, forbidden["summary"])
@@ -364,4 +372,35 @@ func countPath(calls []apiCall, path string) int {
 		}
 	}
 	return n
+}
+
+func TestSyncStoresNamesAndFinish(t *testing.T) {
+	site := jiraemu.Generate(jiraemu.GenerateOptions{Seed: 3, Projects: 2, IssuesPerProject: 20, Days: 60, Now: genNow})
+	require.NotEmpty(t, site.Statuses)
+	require.NotEmpty(t, site.IssueTypes)
+	jiraSite := startEmulator(t, site, func() time.Time { return genNow })
+	st, err := store.Open(filepath.Join(t.TempDir(), "metrics.db"), store.Options{Logger: quietLogger})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, st.Close()) })
+	r := New(st, Options{Logger: quietLogger, Now: func() time.Time { return genNow }})
+
+	before, err := st.TenantSync("t1")
+	require.NoError(t, err)
+	assert.True(t, before.FinishedAt.IsZero(), "no run has finished before the first")
+	require.NoError(t, r.Run(context.Background(), "t1", jiraSite.client))
+	after, err := st.TenantSync("t1")
+	require.NoError(t, err)
+	assert.True(t, genNow.Equal(after.FinishedAt), "the run records when it ended")
+
+	md, err := st.Metadata("t1", site.Projects[0].ID)
+	require.NoError(t, err)
+	require.NotEmpty(t, md.Statuses)
+	for _, s := range md.Statuses {
+		assert.NotEmpty(t, s.Name, "status %s has its name", s.ID)
+		assert.NotEmpty(t, s.Category, "status %s has its category", s.ID)
+	}
+	require.NotEmpty(t, md.IssueTypes)
+	for _, it := range md.IssueTypes {
+		assert.NotEmpty(t, it.Name, "issue type %s has its name", it.ID)
+	}
 }

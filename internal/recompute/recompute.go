@@ -298,7 +298,7 @@ func (r *Recomputer) runTenant(ctx context.Context, tenant string, src Source) e
 	site, err := readSite(ctx, src)
 	if err != nil {
 		r.logEnd(ctx, log, "recompute failed", start, "err", err)
-		return fmt.Errorf("recompute tenant %s: %w", tenant, err)
+		return errors.Join(fmt.Errorf("recompute tenant %s: %w", tenant, err), r.recordFinish(ctx, tenant))
 	}
 
 	var errs []error
@@ -325,6 +325,9 @@ func (r *Recomputer) runTenant(ctx context.Context, tenant string, src Source) e
 		}
 	}
 
+	if err := r.recordFinish(ctx, tenant); err != nil {
+		errs = append(errs, err)
+	}
 	err = errors.Join(errs...)
 	if err != nil {
 		r.logEnd(ctx, log, "recompute finished with errors", start, "projects", len(site.projects), "synced", synced, "err", err)
@@ -332,6 +335,15 @@ func (r *Recomputer) runTenant(ctx context.Context, tenant string, src Source) e
 	}
 	log.Info("recompute finished", "projects", len(site.projects), "duration", time.Since(start))
 	return nil
+}
+
+// recordFinish stores that a run of tenant ended, so that the gadget stops reporting the first
+// sync as running. A cancelled run records nothing, because it may be an uninstall.
+func (r *Recomputer) recordFinish(ctx context.Context, tenant string) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return r.store.PutTenantSync(tenant, store.TenantSync{FinishedAt: r.now()})
 }
 
 // logEnd logs a failure at error level, or as a cancellation at info level when ctx ended,

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/devops-metrics/devops-metrics/internal/dora"
+	"github.com/devops-metrics/devops-metrics/internal/jira"
+	"github.com/devops-metrics/devops-metrics/internal/jirajson"
 	"github.com/devops-metrics/devops-metrics/internal/store"
 )
 
@@ -23,7 +25,20 @@ type siteFacts struct {
 	projects   []dora.Project
 	statuses   map[string]dora.StatusCategory
 	issueTypes map[string]dora.IssueType
+	// statusList and issueTypeList are the statuses and issue types with their names, read only
+	// from a source that lists them (a namedSource). Nil otherwise.
+	statusList    []jirajson.Status
+	issueTypeList []jirajson.IssueType
 }
+
+// namedSource is implemented by a Source that lists statuses and issue types with their names,
+// as *jira.Client does. A run then reads them once, for the categories and for the names.
+type namedSource interface {
+	StatusList(ctx context.Context) ([]jirajson.Status, error)
+	IssueTypeList(ctx context.Context) ([]jirajson.IssueType, error)
+}
+
+var _ namedSource = (*jira.Client)(nil)
 
 func readSite(ctx context.Context, src Source) (siteFacts, error) {
 	var site siteFacts
@@ -43,6 +58,17 @@ func readSite(ctx context.Context, src Source) (siteFacts, error) {
 	if site.projects, err = src.Projects(ctx); err != nil {
 		return site, fmt.Errorf("list projects: %w", err)
 	}
+	if named, ok := src.(namedSource); ok {
+		if site.statusList, err = named.StatusList(ctx); err != nil {
+			return site, fmt.Errorf("read statuses: %w", err)
+		}
+		if site.issueTypeList, err = named.IssueTypeList(ctx); err != nil {
+			return site, fmt.Errorf("read issue types: %w", err)
+		}
+		site.statuses = jirajson.StatusCategories(site.statusList)
+		site.issueTypes = jirajson.IssueTypes(site.issueTypeList)
+		return site, nil
+	}
 	if site.statuses, err = src.Statuses(ctx); err != nil {
 		return site, fmt.Errorf("read statuses: %w", err)
 	}
@@ -50,6 +76,38 @@ func readSite(ctx context.Context, src Source) (siteFacts, error) {
 		return site, fmt.Errorf("read issue types: %w", err)
 	}
 	return site, nil
+}
+
+// metadata returns the names of the statuses and issue types that projectID may use, or nil
+// when the source did not list names. A status scoped to another (team-managed) project and
+// a status without a known category are left out, like the engine leaves them out.
+func (site siteFacts) metadata(projectID string) *store.ProjectMetadata {
+	if site.statusList == nil && site.issueTypeList == nil {
+		return nil
+	}
+	md := &store.ProjectMetadata{Statuses: []store.StatusInfo{}, IssueTypes: []store.IssueTypeInfo{}}
+	seen := make(map[string]bool, len(site.statusList))
+	for _, s := range site.statusList {
+		if seen[s.ID] {
+			continue
+		}
+		seen[s.ID] = true
+		if s.Scope != nil && s.Scope.Project != nil && string(s.Scope.Project.ID) != projectID {
+			continue
+		}
+		category, known := site.statuses[s.ID]
+		if !known {
+			continue
+		}
+		md.Statuses = append(md.Statuses, store.StatusInfo{ID: s.ID, Name: s.Name, Category: category})
+	}
+	for _, t := range site.issueTypeList {
+		facts := t.Facts()
+		md.IssueTypes = append(md.IssueTypes, store.IssueTypeInfo{
+			ID: t.ID, Name: t.Name, UntranslatedName: facts.UntranslatedName, Subtask: facts.Subtask, HierarchyLevel: facts.HierarchyLevel,
+		})
+	}
+	return md
 }
 
 // projectSync is the sync of one project within a tenant run.
@@ -98,6 +156,7 @@ func (ps projectSync) run(ctx context.Context) error {
 		IssueTypes: ps.site.issueTypes,
 		Versions:   versions,
 		FullIssues: full,
+		Metadata:   ps.site.metadata(id),
 	}
 	var issues []dora.Issue
 	if full {
