@@ -38,10 +38,25 @@ func TestEventRoutesRejectViewerTokens(t *testing.T) {
 		})
 	}
 
+	t.Run("gadget token without a user token", func(t *testing.T) {
+		got := f.do(t, request{method: http.MethodPost, path: "/forge/lifecycle/uninstalled", token: f.token(t, f.viewer(installA, "alice"))})
+
+		assert.Equal(t, http.StatusForbidden, got.status, "body: %s", got.body)
+	})
+
 	projects, err := f.store.Projects(installA)
 	require.NoError(t, err)
 	assert.Len(t, projects, 1, "the installation's data is still stored")
 	assert.Zero(t, f.recomputes.Load(), "no recompute started")
+
+	t.Run("event token that names a user", func(t *testing.T) {
+		claims := forgetest.Claims(forgetest.Invocation{InstallationID: installA, APIBaseURL: f.viewer(installA, "").APIBaseURL, AccountID: "admin"}, f.clock.Now())
+		claims["app"].(map[string]any)["module"] = map[string]any{"type": "core:trigger", "key": "app-installed"}
+
+		got := f.do(t, request{method: http.MethodPost, path: "/forge/lifecycle/installed", token: f.issuer.Sign(t, claims)})
+
+		assert.Equal(t, http.StatusAccepted, got.status, "body: %s", got.body)
+	})
 	report := f.get(t, installA, "alice", aliceToken, "/forge/gadget/report", reportQuery(projectEE, "90"))
 	assert.Equal(t, http.StatusOK, report.status)
 }
