@@ -191,7 +191,7 @@ func (c *Client) MyPermission(ctx context.Context, projectID, permission string)
 	return mine.Permissions[permission].HavePermission, nil
 }
 
-// errRepeatedPage is returned by a paged read when a page holds only items of earlier pages, as
+// errRepeatedPage is returned by a paged read when a page contains only items of earlier pages, as
 // from a Jira or proxy that ignores startAt. Without it, such a read would request maxPages pages.
 var errRepeatedPage = errors.New("the reply repeated a page of items already read, so Jira or a proxy ignores startAt")
 

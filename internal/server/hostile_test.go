@@ -364,3 +364,20 @@ type grantAll struct{}
 func (grantAll) CheckProjectPermissions(_ context.Context, _ string, projectIDs []string) ([]string, error) {
 	return projectIDs, nil
 }
+
+func TestChunkedBodyOverLimitGets413(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	f.jira.grant(aliceToken, access.BrowseProjects, projectEE, true)
+	f.jira.grant(aliceToken, access.AdministerProjects, projectEE, true)
+	// A reader of unknown length makes the client send the body chunked, without Content-Length.
+	body := io.MultiReader(strings.NewReader(`{"incidentJql":"`), strings.NewReader(strings.Repeat("x", 600<<10)), strings.NewReader(`"}`))
+
+	got := f.do(t, request{method: http.MethodPut, path: "/forge/projects/10000/settings",
+		token: f.token(t, f.viewer(installA, "alice")), userToken: aliceToken, body: body})
+
+	assert.Equal(t, http.StatusRequestEntityTooLarge, got.status, "body: %s", got.body)
+	assert.Equal(t, "too_large", got.errorCode(t))
+	saved, _, err := f.store.Settings(installA, projectEE)
+	require.NoError(t, err)
+	assert.Empty(t, saved.IncidentJQL)
+}
