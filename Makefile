@@ -39,14 +39,21 @@ bench:
 	scripts/bench-sync.sh
 	scripts/bench-wrk.sh --demo
 
-# Runs every fuzz target for FUZZTIME each.
+# Runs every fuzz target of every package for FUZZTIME each, so the whole run is bounded by
+# FUZZTIME times the number of targets plus build time. A failing target does not stop the
+# others; the run fails at the end and lists them. The go tool saves each failing input under
+# the package's testdata/fuzz/<target>/, where it becomes a seed that plain go test replays.
 fuzz:
-	@set -e; for pkg in $$($(GO) list ./...); do \
-	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	@failed=""; \
+	for pkg in $$($(GO) list ./...); do \
+	  list=$$($(GO) test -list '^Fuzz' $$pkg) || { failed="$$failed $$pkg(build)"; continue; }; \
+	  targets=$$(echo "$$list" | grep '^Fuzz' || true); \
+	  for target in $$targets; do \
 	    echo "fuzz $$pkg $$target"; \
-	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || failed="$$failed $$pkg.$$target"; \
 	  done; \
-	done
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz targets that failed:$$failed"; exit 1; fi
 
 lint:
 	$(GO) run $(GOLANGCI_LINT) run ./...
