@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 
 	"github.com/devops-metrics/devops-metrics/internal/dora"
@@ -42,6 +43,8 @@ func loadLiveProject(ctx context.Context, jiraURL, projectKey, incidentJQL strin
 		}
 	})
 	switch {
+	case errors.Is(err, jira.ErrUnreachable):
+		return dora.ProjectData{}, fmt.Errorf("cannot connect to Jira at %s: %s: check --jira-url and the network", client.SiteURL(), connectCause(err))
 	case errors.Is(err, jira.ErrUnauthorized):
 		return dora.ProjectData{}, fmt.Errorf("read project %s from %s: %w: check JIRA_EMAIL and JIRA_API_TOKEN", projectKey, client.SiteURL(), err)
 	case errors.Is(err, jira.ErrNotFound):
@@ -73,4 +76,18 @@ func incidentMatches(ctx context.Context, client *jira.Client, project dora.Proj
 		matches[id] = true
 	}
 	return matches, nil
+}
+
+// connectCause returns the network error inside err, such as "dial tcp 127.0.0.1:1: connect:
+// connection refused", without the request details around it.
+func connectCause(err error) string {
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		return opErr.Error()
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return dnsErr.Error()
+	}
+	return err.Error()
 }

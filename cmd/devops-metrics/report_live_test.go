@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -157,4 +159,47 @@ func TestReportLiveRunsIncidentJQL(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Field 'summary' does not exist")
 	assert.Contains(t, err.Error(), "fix the JQL in the config file")
+}
+
+func TestReportLiveRefusedConnection(t *testing.T) {
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	url := "http://" + listener.Addr().String()
+	require.NoError(t, listener.Close()) // nothing listens on the port any more
+	var stdout, stderr bytes.Buffer
+
+	err = run(t.Context(), []string{"report", "--jira-url", url, "--project", "EE"}, liveEnv, &stdout, &stderr)
+
+	require.Error(t, err)
+	assert.Equal(t, 1, exitCode(err))
+	assert.True(t, strings.HasPrefix(err.Error(), "report: cannot connect to Jira at "+url+": "), "got %q", err.Error())
+	assert.Contains(t, err.Error(), "connection refused")
+	assert.NotContains(t, err.Error(), "rate limiting")
+	assert.Equal(t, 2, strings.Count(stderr.String(), `msg="jira request retry"`), "two retries, not the budget for rate limits")
+}
+
+func TestReportLiveProjectKeyInLowerCase(t *testing.T) {
+	dir := samplesite.Dir(t)
+	_, url := serveSite(t, dir)
+	window := []string{"--from", "2020-06-01", "--to", "2020-08-01"}
+
+	upper := runReportJSON(t, liveEnv, append([]string{"--jira-url", url, "--project", "EE"}, window...)...)
+	lower := runReportJSON(t, liveEnv, append([]string{"--jira-url", url, "--project", "ee"}, window...)...)
+
+	assert.JSONEq(t, upper, lower)
+}
+
+func TestReportLiveChecksIncidentTypes(t *testing.T) {
+	dir := samplesite.Dir(t)
+	_, url := serveSite(t, dir)
+	config := filepath.Join(t.TempDir(), "config.json")
+	require.NoError(t, os.WriteFile(config, []byte(`{"incidentTypes":["Nope"]}`), 0o644))
+	var stdout, stderr bytes.Buffer
+
+	err := run(t.Context(), []string{"report", "--jira-url", url, "--project", "EE", "--config", config}, liveEnv, &stdout, &stderr)
+
+	require.Error(t, err)
+	assert.Equal(t, 2, exitCode(err))
+	assert.Contains(t, err.Error(), `invalid incidentTypes entry "Nope"`)
+	assert.Contains(t, err.Error(), "Bug")
 }

@@ -20,11 +20,14 @@ import (
 
 // Defaults for the zero values of Options.
 const (
-	DefaultMaxAttempts    = 6
-	DefaultMaxConcurrency = 4
-	DefaultMaxBackoff     = 30 * time.Second
-	DefaultMaxRetryAfter  = 2 * time.Minute
-	defaultBaseBackoff    = 500 * time.Millisecond
+	DefaultMaxAttempts = 6
+	// DefaultMaxConnectAttempts is low because a refused connection or an unknown host name
+	// usually means a wrong URL or a network outage, which waiting does not fix.
+	DefaultMaxConnectAttempts = 3
+	DefaultMaxConcurrency     = 4
+	DefaultMaxBackoff         = 30 * time.Second
+	DefaultMaxRetryAfter      = 2 * time.Minute
+	defaultBaseBackoff        = 500 * time.Millisecond
 	// maxBodyBytes bounds how much of one reply the client reads. A bulkfetch page of 10,000
 	// status histories is estimated at under 10 MiB (under 1 KiB per history with its author),
 	// so a larger reply is treated as broken.
@@ -41,6 +44,9 @@ type Options struct {
 	Logger *slog.Logger
 	// MaxAttempts bounds the requests sent for one call, the first included. Default 6.
 	MaxAttempts int
+	// MaxConnectAttempts bounds the attempts of one call while no connection to Jira can be
+	// opened (ErrUnreachable), the first included. It is at most MaxAttempts. Default 3.
+	MaxConnectAttempts int
 	// MaxConcurrency bounds the requests in flight at once to one site, across every Client
 	// of this process built for the same site URL. The first Client of a site sets the bound.
 	// Default 4.
@@ -178,6 +184,10 @@ func withDefaults(o Options) Options {
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = DefaultMaxAttempts
 	}
+	if o.MaxConnectAttempts <= 0 {
+		o.MaxConnectAttempts = DefaultMaxConnectAttempts
+	}
+	o.MaxConnectAttempts = min(o.MaxConnectAttempts, o.MaxAttempts)
 	if o.MaxConcurrency <= 0 {
 		o.MaxConcurrency = DefaultMaxConcurrency
 	}
@@ -259,7 +269,7 @@ func (c *Client) callDecode(ctx context.Context, method, apiPath string, query u
 				return apiErr
 			}
 		}
-		if attempt >= c.opts.MaxAttempts {
+		if attempt >= c.opts.MaxAttempts || (apiErr.connectFailed() && attempt >= c.opts.MaxConnectAttempts) {
 			c.log.Warn("jira request failed", "method", method, "path", apiPath, "attempts", attempt, "status", apiErr.Status, "err", apiErr.Err)
 			return apiErr
 		}

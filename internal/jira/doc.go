@@ -25,7 +25,9 @@
 // failures (500, 502, 504, network errors, truncated or malformed bodies) back off
 // exponentially with jitter up to Options.MaxBackoff. Attempts are bounded by
 // Options.MaxAttempts, and at most Options.MaxConcurrency requests to one site are in
-// flight at once. Other 4xx replies are returned at once as *APIError.
+// flight at once. When no connection can be opened (unknown host name, refused or timed-out
+// connection), the client gives up after Options.MaxConnectAttempts and returns an error that
+// matches ErrUnreachable. Other 4xx replies are returned at once as *APIError.
 //
 // # Caveats
 //

@@ -3,6 +3,7 @@ package jira
 import (
 	"errors"
 	"fmt"
+	"net"
 	"sort"
 	"strings"
 )
@@ -22,6 +23,10 @@ var (
 	// failing with network errors or unreadable bodies, until the attempts ran out, or when it
 	// requested a Retry-After longer than the client waits.
 	ErrUnavailable = errors.New("jira: unavailable after retries")
+	// ErrUnreachable is returned when no connection to Jira could be opened: the host name
+	// did not resolve, or the connection was refused or timed out. Such a failure also matches
+	// ErrUnavailable, but the client gives up on it after MaxConnectAttempts.
+	ErrUnreachable = errors.New("jira: cannot connect")
 	// ErrReadOnly is returned when the client's guard blocks a request that could write to Jira
 	// or leave for another host. Such a request never reaches the network.
 	ErrReadOnly = errors.New("jira: request blocked by the read-only guard")
@@ -82,6 +87,8 @@ func (e *APIError) hint() string {
 		return "the account lacks the permission to read this"
 	case e.Status >= 300 && e.Status < 400:
 		return "Jira replied with a redirect, which the client does not follow: use the site's base URL, such as https://your-site.atlassian.net"
+	case e.connectFailed():
+		return "cannot connect to Jira: check the site URL and the network"
 	case e.retryable():
 		return "Jira is rate limiting or unavailable: try again later"
 	}
@@ -98,6 +105,19 @@ func (e *APIError) retryable() bool {
 	return false
 }
 
+// connectFailed reports whether the attempt failed before a connection to Jira was open.
+func (e *APIError) connectFailed() bool {
+	return e.Status == 0 && isConnectError(e.Err)
+}
+
+// isConnectError reports whether err comes from resolving Jira's host name or dialing it, as
+// opposed to a failure on an open connection.
+func isConnectError(err error) bool {
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	return errors.As(err, &dnsErr) || (errors.As(err, &opErr) && opErr.Op == "dial")
+}
+
 // Is matches the sentinel errors of this package by status.
 func (e *APIError) Is(target error) bool {
 	switch target {
@@ -111,6 +131,8 @@ func (e *APIError) Is(target error) bool {
 		return e.Status >= 400 && e.Status < 500 && e.Status != 401 && e.Status != 403 && e.Status != 404 && e.Status != 429
 	case ErrUnavailable:
 		return e.retryable()
+	case ErrUnreachable:
+		return e.connectFailed()
 	}
 	return false
 }
