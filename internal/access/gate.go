@@ -151,6 +151,9 @@ func (g *Gate) Filter(ctx context.Context, viewer Viewer, checker Checker, permi
 	ids := unique(projectIDs)
 	known, unknown := g.lookup(viewer, permission, ids)
 	if len(unknown) > 0 {
+		// Jira's answer describes the permission when the check was sent, so its cache lifetime
+		// counts from then, not from when a slow answer arrived.
+		asked := g.opts.Now()
 		granted, err := g.ask(ctx, viewer, checker, permission, unknown)
 		if err != nil {
 			return nil, err
@@ -158,7 +161,7 @@ func (g *Gate) Filter(ctx context.Context, viewer Viewer, checker Checker, permi
 		for _, id := range unknown {
 			known[id] = slices.Contains(granted, id)
 		}
-		g.store(viewer, permission, known, unknown)
+		g.store(viewer, permission, known, unknown, asked)
 	}
 
 	var out []string
@@ -226,8 +229,8 @@ func (g *Gate) observeAll(outcome string, n int) {
 	}
 }
 
-// store caches the decisions on ids.
-func (g *Gate) store(viewer Viewer, permission string, decisions map[string]bool, ids []string) {
+// store caches the decisions on ids, which Jira made at asked.
+func (g *Gate) store(viewer Viewer, permission string, decisions map[string]bool, ids []string, asked time.Time) {
 	if g.opts.TTL < 0 {
 		return
 	}
@@ -243,7 +246,7 @@ func (g *Gate) store(viewer Viewer, permission string, decisions map[string]bool
 		if !decisions[id] {
 			ttl = g.opts.DenialTTL
 		}
-		g.cache[cacheKey{viewer.Installation, viewer.AccountID, permission, id}] = decision{granted: decisions[id], expires: now.Add(ttl)}
+		g.cache[cacheKey{viewer.Installation, viewer.AccountID, permission, id}] = decision{granted: decisions[id], expires: asked.Add(ttl)}
 	}
 }
 
