@@ -247,6 +247,10 @@ func seedStore(t *testing.T, st *store.Store) {
 	put(installA, dora.Project{ID: projectEE, Key: "EE", Name: "Alpha EE"}, 3)
 	put(installB, dora.Project{ID: projectEE, Key: "EE", Name: "Beta EE"}, 7)
 	put(installB, dora.Project{ID: projectOps, Key: "OPS", Name: "Beta Ops"}, 1)
+	// Both installations have finished their first sync.
+	for _, tenant := range []string{installA, installB} {
+		require.NoError(t, st.PutTenantSync(tenant, store.TenantSync{FinishedAt: fixtureNow.Add(-time.Hour)}))
+	}
 }
 
 // sampleData is a project with one released version (2026-11-10) that ships one done story.

@@ -67,6 +67,11 @@ type projectsResponse struct {
 	Projects []dora.Project `json:"projects"`
 	// SiteURL is the Jira site, for links to issues and versions; empty when unknown.
 	SiteURL string `json:"siteUrl,omitempty"`
+	// Syncing is true until the installation's first sync with Jira has ended, so that an
+	// empty or short list means "not yet" rather than "no permission".
+	Syncing bool `json:"syncing"`
+	// LastSyncedAt is when the last sync of the installation ended; absent before the first.
+	LastSyncedAt time.Time `json:"lastSyncedAt,omitzero"`
 }
 
 // handleProjects returns the synced projects of the installation that the viewer may browse.
@@ -88,6 +93,7 @@ func (s *Server) handleProjects() http.HandlerFunc {
 			return
 		}
 		out := projectsResponse{Projects: []dora.Project{}, SiteURL: inv.SiteURL}
+		out.LastSyncedAt, out.Syncing = s.syncState(r, inv.InstallationID)
 		for _, p := range projects {
 			if slices.Contains(granted, p.ID) {
 				out.Projects = append(out.Projects, p)
@@ -187,20 +193,45 @@ func (s *Server) viewReport(r *http.Request, inv forge.Invocation, q reportQuery
 }
 
 // reportReadError turns store.ErrNotFound from reading a stored report into a 404 whose
-// message reports that the first recompute has not finished. Other errors pass unchanged.
+// message reports that the first computation has not finished. Other errors pass unchanged.
 func reportReadError(err error, q reportQuery, project dora.Project) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return &Error{Status: http.StatusNotFound, Code: CodeNotComputed, Err: err,
-			Message: fmt.Sprintf("no %d-day report of project %s yet: the first recompute has not finished, try again in a few minutes", q.WindowDays, project.Key)}
+			Message: fmt.Sprintf("there is no %d-day report of project %s yet because its first computation has not finished: try again in a few minutes", q.WindowDays, project.Key)}
 	}
 	return err
+}
+
+// firstSyncMessage is the message of a not_computed reply while the installation's first sync runs.
+const firstSyncMessage = "the first sync with Jira is still running, so this project has no metrics yet: try again when it finishes"
+
+// syncState returns when the installation's last sync ended and whether its first sync is
+// still running. A store error is logged and reported as "not running", so that the reply
+// falls back to the plain not-found wording.
+func (s *Server) syncState(r *http.Request, tenant string) (time.Time, bool) {
+	st, err := s.cfg.Store.TenantSync(tenant)
+	if err != nil {
+		loggerFrom(r.Context()).Warn("sync record read failed", "installation", tenant, "err", err)
+		return time.Time{}, false
+	}
+	return st.FinishedAt, st.FinishedAt.IsZero()
+}
+
+// projectMissing returns the 404 error for a project reference that names no synced project:
+// code not_computed while the installation's first sync runs, else not_found. cause, when set,
+// is logged only.
+func (s *Server) projectMissing(r *http.Request, tenant, ref string, cause error) error {
+	if _, running := s.syncState(r, tenant); running {
+		return &Error{Status: http.StatusNotFound, Code: CodeNotComputed, Message: firstSyncMessage, Err: cause}
+	}
+	return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: projectNotSyncedMessage(ref), Err: cause}
 }
 
 // authorizeProject finds a synced project of the installation by id or key and checks the
 // viewer's Browse Projects permission on it. A numeric id that is not synced is checked too,
 // so a viewer without the permission gets 403 whether or not the project was synced.
 func (s *Server) authorizeProject(r *http.Request, inv forge.Invocation, ref string) (dora.Project, error) {
-	project, err := s.resolveProject(inv.InstallationID, ref)
+	project, err := s.resolveProject(r, inv.InstallationID, ref)
 	if err != nil {
 		var apiErr *Error
 		if errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound && isProjectID(ref) {
@@ -214,7 +245,7 @@ func (s *Server) authorizeProject(r *http.Request, inv forge.Invocation, ref str
 		// Like Jira, a key the viewer cannot browse gets the reply of an unknown key, so that
 		// it reveals neither the project nor its id.
 		if errors.Is(err, access.ErrDenied) && !isProjectID(ref) {
-			return dora.Project{}, &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: projectNotSyncedMessage(ref), Err: err}
+			return dora.Project{}, s.projectMissing(r, inv.InstallationID, ref, err)
 		}
 		return dora.Project{}, err
 	}
@@ -222,7 +253,7 @@ func (s *Server) authorizeProject(r *http.Request, inv forge.Invocation, ref str
 }
 
 // resolveProject finds a synced project of the installation by id or key.
-func (s *Server) resolveProject(tenant, ref string) (dora.Project, error) {
+func (s *Server) resolveProject(r *http.Request, tenant, ref string) (dora.Project, error) {
 	projects, err := s.cfg.Store.Projects(tenant)
 	if err != nil {
 		return dora.Project{}, err
@@ -232,13 +263,13 @@ func (s *Server) resolveProject(tenant, ref string) (dora.Project, error) {
 			return p, nil
 		}
 	}
-	return dora.Project{}, notFoundf("%s", projectNotSyncedMessage(ref))
+	return dora.Project{}, s.projectMissing(r, tenant, ref, nil)
 }
 
 // projectNotSyncedMessage is the message of the 404 reply for a project reference that names no
 // synced project.
 func projectNotSyncedMessage(ref string) string {
-	return fmt.Sprintf("project %q is not synced for this installation: pick one from /forge/gadget/projects, or wait for the next recompute", ref)
+	return fmt.Sprintf("project %q is not among the projects this app has read from Jira: pick a project you can browse in the gadget settings, or try again after the next hourly sync if the project is new", ref)
 }
 
 // computeReport computes the report of a custom window from the stored facts. timeZone, when

@@ -37,6 +37,7 @@ func (s *Server) routes() http.Handler {
 			r.Get("/gadget/drilldown", s.handleDrilldown())
 			r.Get("/projects/{projectId}/settings", s.handleGetSettings())
 			r.Put("/projects/{projectId}/settings", s.handlePutSettings())
+			r.Get("/projects/{projectId}/metadata", s.handleMetadata())
 		})
 
 		// Called by Forge's scheduler and lifecycle events: no viewer. In development mode every

@@ -23,6 +23,8 @@ type Store interface {
 	ProjectData(tenant, projectID string) (dora.ProjectData, error)
 	Report(tenant, projectID string, windowDays int) (store.StoredReport, error)
 	ReportJSON(tenant, projectID string, windowDays int) ([]byte, error)
+	Metadata(tenant, projectID string) (store.ProjectMetadata, error)
+	TenantSync(tenant string) (store.TenantSync, error)
 	DeleteTenant(tenant string) error
 }
 
