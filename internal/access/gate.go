@@ -151,8 +151,8 @@ func (g *Gate) Filter(ctx context.Context, viewer Viewer, checker Checker, permi
 	ids := unique(projectIDs)
 	known, unknown := g.lookup(viewer, permission, ids)
 	if len(unknown) > 0 {
-		// Jira's answer describes the permission when the check was sent, so its cache lifetime
-		// counts from then, not from when a slow answer arrived.
+		// Jira's reply describes the permission when the check was sent, so its cache lifetime
+		// counts from then, not from when a slow reply arrived.
 		asked := g.opts.Now()
 		granted, err := g.ask(ctx, viewer, checker, permission, unknown)
 		if err != nil {

@@ -11,7 +11,7 @@ import (
 	"github.com/devops-metrics/devops-metrics/internal/access"
 )
 
-// slowChecker answers from grants after the clock advanced by delay, as a slow Jira does.
+// slowChecker returns the projects in grants after advancing the clock by delay, as a slow Jira would.
 type slowChecker struct {
 	clock  *clock
 	delay  time.Duration
@@ -31,7 +31,7 @@ func (c *slowChecker) CheckProjectPermissions(_ context.Context, _ string, proje
 	return granted, nil
 }
 
-// Jira's answer describes the permission when the check was sent, so a slow answer must not
+// Jira's reply describes the permission when the check was sent, so a slow reply must not
 // extend the time a grant is cached beyond TTL after the check was sent.
 func TestGrantTTLCountsFromTheCheck(t *testing.T) {
 	f := newFixture(t, access.Options{TTL: time.Minute})
