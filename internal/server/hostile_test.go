@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/devops-metrics/devops-metrics/internal/access"
+	"github.com/devops-metrics/devops-metrics/internal/dora"
 )
 
 // A gadget user can send invokeRemote to any path of the remote, so a valid token with a
@@ -177,6 +178,7 @@ func TestProjectRefsOfDeniedProject(t *testing.T) {
 		{"drill-down by key", "/forge/gadget/drilldown?project=EE&window=90&metric=deploymentFrequency", plain},
 		{"drill-down custom window", "/forge/gadget/drilldown?project=10000&from=2026-01-01&to=2026-12-01&metric=leadTimeForChanges", plain},
 		{"settings", "/forge/projects/10000/settings", plain},
+		{"metadata", "/forge/projects/10000/metadata", plain},
 		{"gadget configuration project", "/forge/gadget/report", func() string { return gadget(map[string]any{"project": "EE"}) }},
 		{"gadget configuration projects list", "/forge/gadget/report", func() string {
 			return gadget(map[string]any{"projects": []any{10000, 20000}, "window": "90"})
@@ -380,4 +382,30 @@ func TestChunkedBodyOverLimitGets413(t *testing.T) {
 	saved, _, err := f.store.Settings(installA, projectEE)
 	require.NoError(t, err)
 	assert.Empty(t, saved.IncidentJQL)
+}
+
+// Project 20000 exists only in installation B. A viewer of installation A whom Jira lets browse
+// a project with that id still reads nothing of B through any project route.
+func TestProjectRoutesStayInTheTokensInstallation(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	f.jira.grant(aliceToken, access.BrowseProjects, projectOps, true)
+	f.jira.grant(aliceToken, access.AdministerProjects, projectOps, true)
+	require.NoError(t, f.store.PutSettings(installB, projectOps, dora.Config{TimeZone: "Asia/Tokyo"}))
+
+	for _, path := range []string{"/forge/projects/20000/metadata", "/forge/projects/20000/settings",
+		"/forge/gadget/report?project=OPS&window=90", "/forge/gadget/report?project=20000&from=2026-01-01&to=2026-12-01",
+		"/forge/gadget/drilldown?project=20000&window=90&metric=deploymentFrequency"} {
+		got := f.get(t, installA, "alice", aliceToken, path, nil)
+
+		assert.NotContains(t, string(got.body), "Beta", path)
+		assert.NotContains(t, string(got.body), "Asia/Tokyo", path)
+		assert.NotContains(t, string(got.body), "OPS-1", path)
+	}
+
+	put := f.do(t, request{method: http.MethodPut, path: "/forge/projects/20000/settings",
+		token: f.token(t, f.viewer(installA, "alice")), userToken: aliceToken, body: strings.NewReader(`{"timeZone":"Europe/Berlin"}`)})
+	require.Less(t, put.status, 500, "body: %s", put.body)
+	cfgB, _, err := f.store.Settings(installB, projectOps)
+	require.NoError(t, err)
+	assert.Equal(t, "Asia/Tokyo", cfgB.TimeZone, "installation B's settings are unchanged")
 }
