@@ -18,6 +18,11 @@ export class ApiError extends Error {
   get forbidden() {
     return this.status === 403;
   }
+
+  /** True when the data does not exist yet because the first sync or computation still runs. */
+  get notComputed() {
+    return this.code === 'not_computed';
+  }
 }
 
 /** The five metrics, in the order the gadget shows them. */
@@ -31,6 +36,12 @@ export const metricIds = [
 
 /** The window presets in days. */
 export const windowPresets = [7, 30, 90, 180, 365];
+
+/** How often, in milliseconds, the page asks again while the first sync with Jira runs. */
+export const syncPollMs = 4000;
+
+/** The sentence the page shows while the installation's first sync with Jira runs. */
+export const firstSyncText = 'The first sync with Jira is still running; this page refreshes when it finishes.';
 
 /**
  * Builds the query parameters of a window: `window=DAYS` for a preset, else `from` and `to`
@@ -61,8 +72,9 @@ export class Api {
   }
 
   /**
-   * Returns the projects the viewer may browse, and the Jira site URL when the server sends one.
-   * The server may return a bare array or an object with a `projects` array.
+   * Returns the projects the viewer may browse, the Jira site URL when the server sends one,
+   * and whether the installation's first sync with Jira is still running. The server may
+   * return a bare array or an object with a `projects` array.
    */
   async projects() {
     const body = await this.get('/forge/gadget/projects', {});
@@ -70,7 +82,20 @@ export class Api {
     return {
       projects: list.filter((p) => p && typeof p.id === 'string'),
       siteUrl: typeof body?.siteUrl === 'string' ? body.siteUrl : '',
+      syncing: body?.syncing === true,
+      lastSyncedAt: typeof body?.lastSyncedAt === 'string' ? body.lastSyncedAt : '',
     };
+  }
+
+  /**
+   * Returns a project's statuses ({id, name, category}) and issue types ({id, name,
+   * untranslatedName, subtask, hierarchyLevel}) for the edit view's pickers.
+   */
+  async metadata(projectId) {
+    const body = await this.call('GET', `/forge/projects/${encodeURIComponent(projectId)}/metadata`);
+    const statuses = Array.isArray(body?.statuses) ? body.statuses.filter((s) => s && typeof s.id === 'string') : [];
+    const issueTypes = Array.isArray(body?.issueTypes) ? body.issueTypes.filter((t) => t && typeof t.id === 'string') : [];
+    return { statuses, issueTypes };
   }
 
   /** Returns a project's metric settings (a dora.Config object). */

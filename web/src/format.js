@@ -197,3 +197,40 @@ export function formatDeployedAt(instant, timeZone) {
   const releaseDay = localDate(new Date(new Date(instant).getTime() - 60000).toISOString(), timeZone);
   return `${formatDate(releaseDay)} (end of day)`;
 }
+
+/**
+ * Orders Jira issue keys by project key, then by issue number (EE-2 before EE-10). A key
+ * without a number after its last dash sorts after the numbered keys of its project.
+ * @param {string} a
+ * @param {string} b
+ * @returns {number}
+ */
+export function compareIssueKeys(a, b) {
+  const [projectA, numberA] = splitIssueKey(a);
+  const [projectB, numberB] = splitIssueKey(b);
+  if (projectA !== projectB) {
+    return projectA < projectB ? -1 : 1;
+  }
+  if (numberA !== numberB) {
+    return numberA - numberB;
+  }
+  return a < b ? -1 : (a > b ? 1 : 0);
+}
+
+/**
+ * Returns a copy of keys ordered with compareIssueKeys.
+ * @param {string[]|null|undefined} keys
+ */
+export function sortIssueKeys(keys) {
+  return [...(keys ?? [])].sort(compareIssueKeys);
+}
+
+function splitIssueKey(key) {
+  const text = String(key ?? '');
+  const dash = text.lastIndexOf('-');
+  const digits = text.slice(dash + 1);
+  if (dash > 0 && /^\d+$/.test(digits)) {
+    return [text.slice(0, dash), Number(digits)];
+  }
+  return [text, Number.POSITIVE_INFINITY];
+}

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { validateDates } from './edit.js';
+import { timeZoneProblem, validateDates } from './edit.js';
 import {
-  addDays, daysBetween, formatDeployedAt, formatHours, formatPerWeek, formatRate, formatWindow, localDate, parseDate, weekStart,
+  addDays, daysBetween, formatDeployedAt, formatHours, formatPerWeek, formatRate, formatWindow, localDate, parseDate, sortIssueKeys, weekStart,
 } from './format.js';
 import { normalizeConfiguration } from './gadget.js';
 
@@ -69,8 +69,17 @@ test('validateDates names the bad value and the fix', () => {
   assert.match(reversed.message, /2020-06-01.*before the first day.*2020-07-31/);
   const [missing] = validateDates('', '2020-07-31');
   assert.equal(missing.id, 'first-day');
-  const [tooLong] = validateDates('2015-01-01', '2020-01-01');
-  assert.match(tooLong.message, /at most 1095 days/);
+  const [tooLong] = validateDates('2010-01-01', '2020-12-31');
+  assert.match(tooLong.message, /4018 days, more than the 3660 days the server computes/);
+  assert.deepEqual(validateDates('2016-01-01', addDays('2016-01-01', 3659)), [], 'the server accepts 3660 days');
+  assert.equal(validateDates('2016-01-01', addDays('2016-01-01', 3660)).length, 1, 'one day more is too long');
+});
+
+test('timeZoneProblem accepts IANA names and names the fix', () => {
+  assert.equal(timeZoneProblem('Europe/Berlin'), '');
+  assert.equal(timeZoneProblem('UTC'), '');
+  assert.match(timeZoneProblem('Mars/Olympus'), /"Mars\/Olympus" is not a time zone: use an IANA name/);
+  assert.match(timeZoneProblem('europe/berlin'), /spelled Europe\/Berlin/);
 });
 
 test('normalizeConfiguration accepts old and partial configurations', () => {
@@ -81,4 +90,11 @@ test('normalizeConfiguration accepts old and partial configurations', () => {
     normalizeConfiguration({ projects: ['1', 2, ''], from: '2020-06-01', to: '2020-08-01', metric: 'reworkRate' }),
     { projects: ['1'], window: { from: '2020-06-01', to: '2020-08-01' }, metric: 'reworkRate' },
   );
+});
+
+test('compareIssueKeys orders by project key, then issue number', () => {
+  const keys = ['EE-10', 'EE-2', 'AB-100', 'EE-1', 'K5-3', 'AB-20', 'EE-x'];
+  assert.deepEqual(sortIssueKeys(keys), ['AB-20', 'AB-100', 'EE-1', 'EE-2', 'EE-10', 'EE-x', 'K5-3']);
+  assert.deepEqual(keys[0], 'EE-10', 'the input is not changed');
+  assert.deepEqual(sortIssueKeys(undefined), []);
 });

@@ -1,11 +1,11 @@
 // The gadget's view: a summary tile per metric, and for the selected metric its level, change
 // from the previous window, weekly chart, data-quality notes and drill-down.
-import { ApiError, metricIds } from './api.js';
+import { ApiError, firstSyncText, metricIds, syncPollMs } from './api.js';
 import { weeklyChart } from './chart.js';
 import { h, svg } from './dom.js';
 import {
   addDays, daysBetween, formatAge, formatDeployedAt, formatHours, formatInstant, formatRate, formatWindow, localDate, oneDecimal,
-  weekStart,
+  compareIssueKeys, sortIssueKeys, weekStart,
 } from './format.js';
 import { exclusionReasons, levelOf, metricById, metrics, qualityNotes } from './metrics.js';
 
@@ -26,8 +26,14 @@ export function startGadget(root, api, adapter, context) {
     projects: [],
     siteUrl: context.siteUrl,
     metric: metricIds.includes(configuration?.metric) ? configuration.metric : metricIds[0],
-    phase: 'loading', // loading, ready, error, unconfigured
+    phase: 'loading', // loading, ready, error, unconfigured, syncing
     error: null,
+    // defaulted is true when the dev server shows the first browsable project because no
+    // configuration is saved; noProjects when the viewer may browse none.
+    defaulted: false,
+    noProjects: false,
+    // pollTimer is the pending reload while the first sync with Jira runs.
+    pollTimer: 0,
     report: null,
     previous: null,
     previousError: null,
@@ -81,22 +87,74 @@ export function startGadget(root, api, adapter, context) {
     }
   };
 
-  const load = async () => {
-    if (!state.configuration) {
-      state.phase = 'unconfigured';
+  // waitForSync shows that the first sync with Jira runs and loads again in a few seconds.
+  const waitForSync = () => {
+    state.phase = 'syncing';
+    clearTimeout(state.pollTimer);
+    state.pollTimer = setTimeout(() => load({ quiet: true }), syncPollMs);
+    render();
+  };
+
+  // chooseDefault picks, on the dev server without a saved configuration, the first project the
+  // viewer may browse with the default window. It leaves state.configuration null when there is
+  // none yet, after showing why.
+  const chooseDefault = async (quiet) => {
+    if (!quiet) {
+      state.phase = 'loading';
       render();
+    }
+    let result;
+    try {
+      result = await track(api.projects());
+    } catch (err) {
+      state.phase = 'error';
+      state.error = err instanceof ApiError ? err : new ApiError(0, 'internal', String(err));
+      render();
+      return;
+    }
+    state.projects = result.projects;
+    state.siteUrl = state.siteUrl || result.siteUrl;
+    if (result.projects.length > 0) {
+      state.configuration = { projects: [result.projects[0].id], window: { window: 90 }, metric: state.metric };
+      state.projectId = result.projects[0].id;
+      state.defaulted = true;
+      return;
+    }
+    if (result.syncing) {
+      waitForSync();
+      return;
+    }
+    state.phase = 'unconfigured';
+    state.noProjects = true;
+    render();
+  };
+
+  // load fetches the report of the current project and window. quiet keeps the current view
+  // until the reply arrives, for the reloads while the first sync runs.
+  const load = async ({ quiet = false } = {}) => {
+    clearTimeout(state.pollTimer);
+    if (!state.configuration && adapter.kind === 'local') {
+      await chooseDefault(quiet);
+    }
+    if (!state.configuration) {
+      if (state.phase !== 'syncing' && state.phase !== 'error') {
+        state.phase = 'unconfigured';
+        render();
+      }
       return;
     }
     state.generation += 1;
     const generation = state.generation;
     const current = () => generation === state.generation;
-    state.phase = 'loading';
     state.error = null;
     state.report = null;
     state.previous = null;
     state.previousError = null;
     state.drilldown = new Map();
-    render();
+    if (!quiet || state.phase !== 'syncing') {
+      state.phase = 'loading';
+      render();
+    }
 
     if (state.configuration.projects.length > 1 || !state.siteUrl) {
       // The project names label the picker and the site URL makes issue keys links. Without
@@ -115,9 +173,13 @@ export function startGadget(root, api, adapter, context) {
       report = await track(api.report(state.projectId, state.configuration.window));
     } catch (err) {
       if (current()) {
-        state.phase = 'error';
         state.error = err instanceof ApiError ? err : new ApiError(0, 'internal', String(err));
-        render();
+        if (state.error.notComputed) {
+          waitForSync();
+        } else {
+          state.phase = 'error';
+          render();
+        }
       }
       return;
     }
@@ -219,7 +281,9 @@ function windowOf(report) {
 function view(state, actions, adapter) {
   switch (state.phase) {
     case 'unconfigured':
-      return unconfiguredView(adapter, actions);
+      return unconfiguredView(state, adapter, actions);
+    case 'syncing':
+      return syncingView(state);
     case 'loading':
       return loadingView();
     case 'error':
@@ -229,13 +293,29 @@ function view(state, actions, adapter) {
   }
 }
 
-function unconfiguredView(adapter, actions) {
+function unconfiguredView(state, adapter, actions) {
+  if (state.noProjects) {
+    return h('section', { class: 'state state-unconfigured', 'data-state': 'unconfigured' },
+      stateIcon('lock'),
+      h('h2', { class: 'state-title', text: 'No project to show' }),
+      h('p', { text: 'You cannot browse any project that the app has read from Jira. Ask a Jira administrator for the Browse Projects permission on a project.' }));
+  }
   return h('section', { class: 'state state-unconfigured', 'data-state': 'unconfigured' },
     h('h2', { class: 'state-title', text: 'Choose a project to see its DORA metrics' }),
     h('p', { text: adapter.kind === 'forge'
       ? 'Open this gadget\'s settings from its menu and pick one or more projects.'
       : 'Pick one or more projects and a time window in the gadget settings.' }),
     adapter.kind === 'local' && h('button', { type: 'button', class: 'button button-primary', id: 'configure', onclick: actions.edit, text: 'Configure gadget' }));
+}
+
+// Shows that the installation's first sync with Jira runs; the page loads again by itself.
+function syncingView(state) {
+  const project = state.projects.find((p) => p.id === state.projectId);
+  return h('section', { class: 'state state-syncing', 'data-state': 'syncing', role: 'status' },
+    h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+    h('h2', { class: 'state-title', text: project ? `Syncing ${project.name} with Jira` : 'Syncing with Jira' }),
+    h('p', { text: firstSyncText }),
+    h('p', { class: 'muted', text: 'Large sites take longer: the app reads every issue\'s history once, then only the changes.' }));
 }
 
 function loadingView() {
@@ -252,17 +332,27 @@ function errorView(state, actions) {
       stateIcon('lock'),
       h('h2', { class: 'state-title', text: 'You can\'t see metrics for this project' }),
       h('p', { text: 'Your Jira account needs the Browse Projects permission on the project. Ask a Jira administrator for access, or pick a project you can browse in the gadget settings.' }),
-      h('p', { class: 'state-detail', text: error.message }));
+      h('p', { class: 'state-detail', text: sentence(error.message) }));
   }
   const notFound = error.status === 404;
   return h('section', { class: 'state state-error', 'data-state': 'error', role: 'alert' },
     stateIcon('warning'),
-    h('h2', { class: 'state-title', text: notFound ? 'No metrics for this project yet' : 'The metrics could not be loaded' }),
-    h('p', { class: 'state-detail', text: error.message }),
+    h('h2', { class: 'state-title', text: notFound ? 'No metrics for this project' : 'The metrics could not be loaded' }),
+    h('p', { class: 'state-detail', text: sentence(error.message) }),
     h('p', { text: notFound
-      ? 'The first computation may still be running. Try again in a few minutes.'
+      ? 'Pick another project in the gadget settings. A project created since the last sync appears after the next one.'
       : 'This is usually temporary. Try again, and if it keeps failing, tell your Jira administrator.' }),
     h('button', { type: 'button', class: 'button', id: 'retry', onclick: actions.retry, text: 'Try again' }));
+}
+
+// Returns a server message as a sentence: a capital first letter and a final full stop.
+function sentence(text) {
+  const trimmed = String(text ?? '').trim();
+  if (trimmed === '') {
+    return '';
+  }
+  const capital = trimmed[0].toUpperCase() + trimmed.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
 }
 
 // Draws a state's icon as inline SVG, because emoji depend on the viewer's fonts.
@@ -312,7 +402,8 @@ function header(state, actions, adapter) {
       h('p', { class: 'gadget-window', id: 'window-text' },
         h('span', { text: formatWindow(report.window) }),
         h('span', { class: 'muted', text: ` · ${report.window.timeZone}` }),
-        report.computedAt && h('span', { class: 'muted', text: ` · updated ${formatAge(report.computedAt)}` }))),
+        report.computedAt && h('span', { class: 'muted', text: ` · updated ${formatAge(report.computedAt)}` })),
+      state.defaulted && h('p', { class: 'hint', id: 'default-note', text: 'Showing the first project you can browse. Choose projects and a window in Settings.' })),
     h('div', { class: 'gadget-tools' },
       showPicker && h('label', { class: 'project-picker' },
         h('span', { class: 'visually-hidden', text: 'Project' }),
@@ -509,7 +600,7 @@ function evidenceTables(state, metric, evidence, adapter) {
   const timeZone = state.report.window.timeZone;
   const link = (key) => issueLink(state.siteUrl, key, adapter);
   const keyList = (keys) => {
-    const list = keys ?? [];
+    const list = sortIssueKeys(keys);
     const shown = list.slice(0, 8);
     const items = shown.flatMap((key, i) => (i === 0 ? [link(key)] : [', ', link(key)]));
     if (list.length > shown.length) {
@@ -546,7 +637,7 @@ function evidenceTables(state, metric, evidence, adapter) {
   const excluded = evidence.excluded ?? [];
   if (excluded.length > 0 && metric.id === 'leadTimeForChanges') {
     tables.push(table('Left out or estimated', ['Issue', 'Reason'],
-      excluded.map((e) => [link(e.key), exclusionReasons[e.reason] ?? e.reason]), ''));
+      [...excluded].sort((a, b) => compareIssueKeys(a.key, b.key)).map((e) => [link(e.key), exclusionReasons[e.reason] ?? e.reason]), ''));
   }
   return h('div', { class: 'evidence' }, tables);
 }
