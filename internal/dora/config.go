@@ -143,17 +143,18 @@ const maxListedChoices = 12
 // lists some of the valid ones. Empty lists are valid because they mean the default. It does
 // not run Validate.
 func (c Config) ValidateFor(data ProjectData) error {
+	project := cmp.Or(data.Project.Key, data.Project.ID)
 	var errs []error
 	for _, entry := range c.IncidentTypes {
 		if !hasIssueType(data.IssueTypes, entry) {
 			errs = append(errs, fmt.Errorf("invalid incidentTypes entry %q: project %s has no issue type with that name or id: %s",
-				entry, data.Project.Key, listChoices("issue types", issueTypeNames(data.IssueTypes))))
+				entry, project, listChoices("issue types", issueTypeNames(data.IssueTypes))))
 		}
 	}
 	for _, id := range c.DeployedStatuses {
 		if _, ok := data.Statuses[id]; !ok {
 			errs = append(errs, fmt.Errorf("invalid deployedStatuses id %q: project %s has no status with that id: %s",
-				id, data.Project.Key, listChoices("statuses", sortedIDs(data.Statuses))))
+				id, project, listChoices("statuses", sortedIDs(data.Statuses))))
 		}
 	}
 	return errors.Join(errs...)

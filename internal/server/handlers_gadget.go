@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/devops-metrics/devops-metrics/internal/access"
@@ -252,14 +253,15 @@ func (s *Server) authorizeProject(r *http.Request, inv forge.Invocation, ref str
 	return project, nil
 }
 
-// resolveProject finds a synced project of the installation by id or key.
+// resolveProject finds a synced project of the installation by id, or by key in any case,
+// because Jira keys are upper case but users also type them in lower case.
 func (s *Server) resolveProject(r *http.Request, tenant, ref string) (dora.Project, error) {
 	projects, err := s.cfg.Store.Projects(tenant)
 	if err != nil {
 		return dora.Project{}, err
 	}
 	for _, p := range projects {
-		if p.ID == ref || p.Key == ref {
+		if p.ID == ref || strings.EqualFold(p.Key, ref) {
 			return p, nil
 		}
 	}

@@ -307,7 +307,7 @@ func TestRequestValidation(t *testing.T) {
 		{"unknown project", "/forge/gadget/report?project=NOPE&window=90", 404, "not_found", `"NOPE"`},
 		{"bad metric", "/forge/gadget/drilldown?project=10000&window=90&metric=vibes", 400, "invalid", `"vibes"`},
 		{"repeated parameter", "/forge/gadget/report?project=10000&project=20000", 400, "invalid", `"project"`},
-		{"bad settings path", "/forge/projects/EE/settings", 400, "invalid", `"EE"`},
+		{"bad settings path", "/forge/projects/0123/settings", 400, "invalid", `"0123"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
