@@ -2,8 +2,10 @@ package server
 
 import (
 	"crypto/tls"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -25,6 +27,11 @@ func TestLoopbackHostMiddleware(t *testing.T) {
 		{"LocalHost", http.StatusNoContent},
 		{"[::1]:8080", http.StatusNoContent},
 		{"[::1]", http.StatusNoContent},
+		{"[::ffff:127.0.0.1]:8080", http.StatusNoContent},
+		{"::1", http.StatusForbidden},
+		{"[127.0.0.1", http.StatusForbidden},
+		{"[]", http.StatusForbidden},
+		{"127.0.0.1:http", http.StatusForbidden},
 		{"evil.example", http.StatusForbidden},
 		{"evil.example:8080", http.StatusForbidden},
 		{"127.0.0.1.evil.example:8080", http.StatusForbidden},
@@ -143,4 +150,27 @@ func TestRejectCrossSiteMiddleware(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzLoopbackHost checks that every Host header value that LoopbackHost accepts is one that a
+// URL parser also reads as localhost or a loopback address.
+func FuzzLoopbackHost(f *testing.F) {
+	for _, seed := range []string{"127.0.0.1:8080", "localhost", "[::1]:8080", "[::1]", "::1", "[127.0.0.1",
+		"127.0.0.1.evil.example", "evil.example:8080", "[::ffff:127.0.0.1]:80", "localhost:", ""} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, host string) {
+		if !isLoopbackHost(host) {
+			return
+		}
+		u, err := url.Parse("http://" + host + "/")
+		if err != nil {
+			t.Fatalf("accepted host %q does not parse as a URL host: %v", host, err)
+		}
+		name := u.Hostname()
+		ip := net.ParseIP(name)
+		if !strings.EqualFold(name, "localhost") && (ip == nil || !ip.IsLoopback()) {
+			t.Fatalf("accepted host %q has URL host name %q, which is not loopback", host, name)
+		}
+	})
 }

@@ -24,13 +24,20 @@ func LoopbackHost(next http.Handler) http.Handler {
 }
 
 // isLoopbackHost reports whether hostport, a Host header value, names localhost or a loopback
-// address. An empty host is not loopback.
+// address, with an optional decimal port. An IPv6 address counts only in brackets, as in a URL.
+// An empty host is not loopback.
 func isLoopbackHost(hostport string) bool {
 	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
+	if h, port, err := net.SplitHostPort(hostport); err == nil {
+		if strings.Trim(port, "0123456789") != "" {
+			return false
+		}
 		host = h
+	} else if len(host) > 2 && host[0] == '[' && host[len(host)-1] == ']' {
+		host = host[1 : len(host)-1]
+	} else if strings.Contains(host, ":") {
+		return false
 	}
-	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
