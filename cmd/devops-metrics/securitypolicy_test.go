@@ -12,17 +12,18 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestSecurityPolicyNamesExistingTests checks that every test that SECURITY.md names as the
-// guard of a statement is defined in the repository, so renaming or deleting one fails here.
+// TestSecurityPolicyNamesExistingTests checks that every test and fuzz target that SECURITY.md
+// names as the guard of a statement is defined in the repository, so renaming or deleting one
+// fails here.
 func TestSecurityPolicyNamesExistingTests(t *testing.T) {
 	root := filepath.Join("..", "..")
 	policy, err := os.ReadFile(filepath.Join(root, "SECURITY.md"))
 	require.NoError(t, err)
-	named := regexp.MustCompile("`(Test[A-Za-z0-9_]+)`").FindAllStringSubmatch(string(policy), -1)
+	named := regexp.MustCompile("`((?:Test|Fuzz)[A-Za-z0-9_]+)`").FindAllStringSubmatch(string(policy), -1)
 	require.NotEmpty(t, named, "SECURITY.md names its tests")
 
 	defined := map[string]bool{}
-	definition := regexp.MustCompile(`(?m)^func (Test[A-Za-z0-9_]+)\(`)
+	definition := regexp.MustCompile(`(?m)^func ((?:Test|Fuzz)[A-Za-z0-9_]+)\(`)
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
