@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -36,11 +36,15 @@ type fixtureSite struct {
 	holdReports chan struct{}
 	// denySettings makes settings changes return 403, as for a viewer who may not administer the project.
 	denySettings bool
+	// syncing makes the projects route return no project while the first sync runs.
+	syncing bool
+	// pending holds the project ids whose reports are not computed yet (404 not_computed).
+	pending map[string]bool
 }
 
 func newFixtureSite(t *testing.T) *fixtureSite {
 	t.Helper()
-	site := &fixtureSite{settings: map[string]dora.Config{}}
+	site := &fixtureSite{settings: map[string]dora.Config{}, pending: map[string]bool{}}
 	mux := http.NewServeMux()
 	mux.Handle("GET /", web.Handler())
 	mux.HandleFunc("GET /forge/gadget/projects", site.handleProjects)
@@ -48,6 +52,7 @@ func newFixtureSite(t *testing.T) *fixtureSite {
 	mux.HandleFunc("GET /forge/gadget/drilldown", site.handleDrilldown)
 	mux.HandleFunc("GET /forge/projects/{projectId}/settings", site.handleGetSettings)
 	mux.HandleFunc("PUT /forge/projects/{projectId}/settings", site.handlePutSettings)
+	mux.HandleFunc("GET /forge/projects/{projectId}/metadata", site.handleMetadata)
 	mux.HandleFunc("GET /violation.html", handleViolation)
 	// httptest listens on 127.0.0.1 unless the httptest.serve flag sets another address.
 	site.server = httptest.NewServer(mux)
@@ -77,11 +82,47 @@ var fixtureProjects = map[string]dora.Project{
 }
 
 // handleProjects responds in the object form, with the site URL that issue links start with.
+// While the first sync runs it lists no project.
 func (s *fixtureSite) handleProjects(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	syncing := s.syncing
+	s.mu.Unlock()
+	if syncing {
+		writeJSON(w, http.StatusOK, map[string]any{"projects": []dora.Project{}, "siteUrl": s.jiraURL(), "syncing": true})
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"projects": []dora.Project{fixtureProjects[fixtureProjectEE], fixtureProjects[fixtureProjectK5]},
-		"siteUrl":  s.jiraURL(),
+		"projects":     []dora.Project{fixtureProjects[fixtureProjectEE], fixtureProjects[fixtureProjectK5]},
+		"siteUrl":      s.jiraURL(),
+		"syncing":      false,
+		"lastSyncedAt": "2026-12-05T08:00:00Z",
 	})
+}
+
+// fixtureStatuses and fixtureIssueTypes are the workflow of both browsable fixture projects.
+var (
+	fixtureStatuses = []map[string]any{
+		{"id": "1", "name": "To Do", "category": "new"},
+		{"id": "3", "name": "In Progress", "category": "indeterminate"},
+		{"id": "10001", "name": "Released", "category": "done"},
+		{"id": "10002", "name": "Done", "category": "done"},
+	}
+	fixtureIssueTypes = []map[string]any{
+		{"id": "10004", "name": "Bug", "untranslatedName": "Bug", "subtask": false, "hierarchyLevel": 0},
+		{"id": "10005", "name": "Incident", "untranslatedName": "Incident", "subtask": false, "hierarchyLevel": 0},
+		{"id": "10006", "name": "Story", "untranslatedName": "Story", "subtask": false, "hierarchyLevel": 0},
+		{"id": "10007", "name": "Sub-task", "untranslatedName": "Sub-task", "subtask": true, "hierarchyLevel": -1},
+		{"id": "10000", "name": "Epic", "untranslatedName": "Epic", "subtask": false, "hierarchyLevel": 1},
+	}
+)
+
+func (s *fixtureSite) handleMetadata(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("projectId")
+	if _, ok := fixtureProjects[id]; !ok || id == fixtureProjectHidden {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("project %q not found", id))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"projectId": id, "statuses": fixtureStatuses, "issueTypes": fixtureIssueTypes})
 }
 
 // jiraURL is the fixture's stand-in for the Jira site. Nothing serves it: the tests never follow a link.
@@ -96,6 +137,13 @@ func (s *fixtureSite) handleReport(w http.ResponseWriter, r *http.Request) {
 	}
 	if fail {
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "The permission check could not reach Jira. Try again in a minute.")
+		return
+	}
+	s.mu.Lock()
+	pending := s.pending[r.URL.Query().Get("project")]
+	s.mu.Unlock()
+	if pending {
+		writeError(w, http.StatusNotFound, "not_computed", "the first sync with Jira is still running, so this project has no metrics yet: try again when it finishes")
 		return
 	}
 	project, window, ok := projectAndWindow(w, r)
@@ -155,14 +203,19 @@ func (s *fixtureSite) handlePutSettings(w http.ResponseWriter, r *http.Request) 
 	writeJSON(w, http.StatusOK, config)
 }
 
-// validateFixtureConfig checks what the UI cannot check itself, so the test can see that the
-// server's message reaches the viewer.
+// validateFixtureConfig checks what the UI leaves to the server, as the server does, so the test
+// can see that the server's message reaches the viewer.
 func validateFixtureConfig(config dora.Config) error {
 	if config.DeploymentSource != "" && config.DeploymentSource != dora.SourceVersions && config.DeploymentSource != dora.SourceStatus {
 		return fmt.Errorf("deploymentSource %q is invalid: use versions or status", config.DeploymentSource)
 	}
-	if strings.Contains(config.ReworkVersionPattern, "(?<") {
-		return fmt.Errorf("reworkVersionPattern %q is invalid: Go regular expressions have no lookbehind; remove it", config.ReworkVersionPattern)
+	if _, err := regexp.Compile(config.ReworkVersionPattern); err != nil {
+		return fmt.Errorf("invalid reworkVersionPattern %q: %v", config.ReworkVersionPattern, err)
+	}
+	if config.TimeZone != "" {
+		if _, err := time.LoadLocation(config.TimeZone); err != nil {
+			return fmt.Errorf("invalid timeZone %q: use an IANA time zone name such as Europe/Berlin or UTC", config.TimeZone)
+		}
 	}
 	return nil
 }
@@ -274,10 +327,12 @@ func fixtureEvidence() dora.Evidence {
 		return time.Date(2020, month, day, hour, 0, 0, 0, shanghai)
 	}
 	return dora.Evidence{
+		// The keys of v2.7.0 and the excluded issues come in text order (EE-10 before EE-2), as
+		// from a server that sorts them as text, so the tests see the page order them by number.
 		Deployments: []dora.DeploymentEvidence{
 			{ID: "10014", Name: "v2.5.4", At: at(12, 0, time.June), Failed: true, IncidentKeys: []string{"EE-23"}, ChangeKeys: []string{"EE-19", "EE-23"}},
 			{ID: "10009", Name: "v2.6.0", At: at(1, 0, time.July), ChangeKeys: []string{"EE-14"}},
-			{ID: "10026", Name: "v2.7.0", At: at(11, 0, time.July), Rework: true, ChangeKeys: []string{"EE-1", "EE-2", "EE-3", "EE-4", "EE-5", "EE-6", "EE-8", "EE-9", "EE-10", "EE-15", "EE-16"}},
+			{ID: "10026", Name: "v2.7.0", At: at(11, 0, time.July), Rework: true, ChangeKeys: []string{"EE-1", "EE-10", "EE-15", "EE-16", "EE-2", "EE-3", "EE-4", "EE-5", "EE-6", "EE-8", "EE-9"}},
 		},
 		Changes: []dora.ChangeEvidence{
 			{Key: "EE-19", StartedAt: at(12, 9, time.June), DeployedAt: at(12, 0, time.June).AddDate(0, 0, 0), DeploymentID: "10014", Hours: 61.3},
@@ -292,8 +347,8 @@ func fixtureEvidence() dora.Evidence {
 			{Key: "EE-41", Start: at(19, 12, time.July), Hours: 300.25},
 		},
 		Excluded: []dora.ExcludedIssue{
-			{Key: "EE-17", Reason: "notDone"},
 			{Key: "EE-24", Reason: "startedAtCreated"},
+			{Key: "EE-17", Reason: "notDone"},
 		},
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -244,9 +245,13 @@ func checkReportViewIn(t *testing.T, b *browser, base, projectID, siteURL string
 	for _, change := range evidence.Changes {
 		wantKeys = append(wantKeys, change.Key)
 	}
+	// The page orders the excluded issues by project key and issue number.
+	var excludedKeys []string
 	for _, excluded := range evidence.Excluded {
-		wantKeys = append(wantKeys, excluded.Key)
+		excludedKeys = append(excludedKeys, excluded.Key)
 	}
+	slices.SortFunc(excludedKeys, compareIssueKeys)
+	wantKeys = append(wantKeys, excludedKeys...)
 	assert.Equal(t, wantKeys, shownKeys, "issue keys behind lead time")
 	if siteURL != "" {
 		links := evaluate[[]string](b, "read the issue links", `[...document.querySelectorAll('.evidence a[data-issue]')].map((a) => a.href)`)

@@ -76,7 +76,7 @@ func TestGadgetLoadingErrorAndEmptyStates(t *testing.T) {
 		b.do("try again", chromedp.Click(chromedp.CSS(`#retry`)), chromedp.WaitVisible(chromedp.CSS(`#metric-panel`)), waitSettled())
 	})
 
-	t.Run("not computed yet", func(t *testing.T) {
+	t.Run("unknown project", func(t *testing.T) {
 		b := b.forTest(t)
 		b.expectConsoleError(`status of 404`)
 		b.do("open a project the server has no report of",
@@ -85,9 +85,10 @@ func TestGadgetLoadingErrorAndEmptyStates(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(`[data-state="error"]`)),
 		)
 		text := evaluate[string](b, "read the error state", `document.querySelector('[data-state="error"]').textContent`)
-		assert.Contains(t, text, "No metrics for this project yet", "a missing report reads as not computed yet")
-		assert.Contains(t, text, `project "10077" not found`, "the server's message is shown")
-		b.screenshot("03-not-computed")
+		assert.Contains(t, text, "No metrics for this project", "a missing project reads as no metrics")
+		assert.Contains(t, text, `Project "10077" not found`, "the server's message is shown as a sentence")
+		assert.Contains(t, text, "Pick another project in the gadget settings", "the state says what to do")
+		b.screenshot("03-unknown-project")
 	})
 
 	t.Run("empty", func(t *testing.T) {
