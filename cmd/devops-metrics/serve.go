@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/devops-metrics/devops-metrics/internal/access"
@@ -175,12 +176,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	// Listen first, so a bind failure is reported at start and not from a goroutine later.
 	listener, err := net.Listen("tcp", opts.addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("serve: listen on %s: %w: another process uses the port; use --addr 127.0.0.1:PORT to pick another port", opts.addr, err)
+	}
 	if err != nil {
 		return fmt.Errorf("serve: listen on %s: %w", opts.addr, err)
 	}
 	defer listener.Close()
 
 	st, err := store.Open(opts.db, store.Options{Logger: logger})
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("serve: store file %s is in use by another devops-metrics process: stop that process, or pass another --db: %w", opts.db, err)
+	}
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}

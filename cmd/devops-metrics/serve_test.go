@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -20,6 +22,7 @@ import (
 	"github.com/devops-metrics/devops-metrics/internal/forge/forgetest"
 	"github.com/devops-metrics/devops-metrics/internal/jiraemu"
 	"github.com/devops-metrics/devops-metrics/internal/samplesite"
+	"github.com/devops-metrics/devops-metrics/internal/store"
 )
 
 // serveWait bounds every wait of these tests, so a server that never gets ready cannot hang
@@ -363,4 +366,34 @@ func TestServeDevChecksViewerPermissionsInJira(t *testing.T) {
 	assert.Equal(t, http.StatusOK, status, "body: %s", body)
 	assert.Positive(t, emulator.Count("/rest/api/3/permissions/check"))
 	assert.NotContains(t, srv.logs.String(), "admin-api-token")
+}
+
+func TestServeExplainsPortInUse(t *testing.T) {
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer listener.Close()
+	addr := listener.Addr().String()
+
+	_, _, err = runCommand(t, "serve", "--dev", "--demo", "--db", t.TempDir()+"/metrics.db", "--addr", addr)
+
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), addr)
+	assert.Contains(t, err.Error(), "address already in use")
+	assert.Contains(t, err.Error(), "use --addr 127.0.0.1:PORT to pick another port")
+}
+
+func TestServeExplainsStoreInUse(t *testing.T) {
+	db := t.TempDir() + "/metrics.db"
+	holder, err := store.Open(db, store.Options{Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	defer holder.Close()
+
+	// Open waits for the lock for its default 5 s before it fails.
+	_, _, err = runCommand(t, "serve", "--dev", "--demo", "--db", db, "--addr", "127.0.0.1:0")
+
+	require.Error(t, err)
+	assert.ErrorIs(t, err, store.ErrLocked)
+	assert.Contains(t, err.Error(), db)
+	assert.Contains(t, err.Error(), "in use by another devops-metrics process")
+	assert.Contains(t, err.Error(), "pass another --db")
 }

@@ -44,7 +44,7 @@
 // # Caveats
 //
 // bbolt takes an exclusive file lock, so only one process may open the file at a time. Open waits
-// for the lock for Options.LockTimeout and then fails.
+// for the lock for Options.LockTimeout and then fails with ErrLocked.
 //
 // Deleting a tenant or project frees its pages, but bbolt does not overwrite them, so the
 // deleted bytes remain in the file until later writes reuse those pages.
@@ -71,6 +71,9 @@ var (
 	ErrSchemaTooNew = errors.New("store schema is newer than this build supports")
 	// ErrInvalidID is returned when a tenant, project or issue id is empty or too long.
 	ErrInvalidID = errors.New("invalid id")
+	// ErrLocked is returned by Open when another process still holds the file's lock after
+	// Options.LockTimeout, usually because another server uses the same file.
+	ErrLocked = errors.New("the file is locked by another process")
 )
 
 // Bucket and key names. See the layout in the package documentation.
@@ -125,6 +128,9 @@ func Open(path string, opts Options) (*Store, error) {
 		wait = defaultLockWait
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: wait})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("open store %s: %w (waited %s for its lock)", path, ErrLocked, wait)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}

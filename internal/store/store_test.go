@@ -122,7 +122,9 @@ func TestOpenFailsWhileLocked(t *testing.T) {
 
 	_, err = Open(path, Options{Logger: quietLogger, LockTimeout: 50 * time.Millisecond})
 	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrLocked)
 	assert.Contains(t, err.Error(), path)
+	assert.Contains(t, err.Error(), "locked by another process")
 }
 
 func TestSettingsRoundTripAndStale(t *testing.T) {
