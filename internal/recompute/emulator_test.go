@@ -400,7 +400,38 @@ func TestSyncStoresNamesAndFinish(t *testing.T) {
 		assert.NotEmpty(t, s.Category, "status %s has its category", s.ID)
 	}
 	require.NotEmpty(t, md.IssueTypes)
+	ids := map[string]bool{}
 	for _, it := range md.IssueTypes {
 		assert.NotEmpty(t, it.Name, "issue type %s has its name", it.ID)
+		assert.False(t, ids[it.ID], "issue type %s is listed once", it.ID)
+		ids[it.ID] = true
+	}
+}
+
+func TestMetadataListsEachIDOnce(t *testing.T) {
+	site := jiraemu.Generate(jiraemu.GenerateOptions{Seed: 3, Projects: 1, IssuesPerProject: 5, Days: 30, Now: genNow})
+	site.IssueTypes = append(site.IssueTypes, site.IssueTypes[0])
+	site.IssueTypes[len(site.IssueTypes)-1].Name = "Second name"
+	site.Statuses = append(site.Statuses, site.Statuses[0])
+	jiraSite := startEmulator(t, site, func() time.Time { return genNow })
+	st, err := store.Open(filepath.Join(t.TempDir(), "metrics.db"), store.Options{Logger: quietLogger})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, st.Close()) })
+	require.NoError(t, New(st, Options{Logger: quietLogger, Now: func() time.Time { return genNow }}).Run(context.Background(), "t1", jiraSite.client))
+
+	md, err := st.Metadata("t1", site.Projects[0].ID)
+	require.NoError(t, err)
+	typeIDs := map[string]int{}
+	for _, it := range md.IssueTypes {
+		typeIDs[it.ID]++
+	}
+	statusIDs := map[string]int{}
+	for _, s := range md.Statuses {
+		statusIDs[s.ID]++
+	}
+	assert.Equal(t, 1, typeIDs[site.IssueTypes[0].ID], "a repeated issue type id is listed once")
+	assert.Equal(t, 1, statusIDs[site.Statuses[0].ID], "a repeated status id is listed once")
+	for _, it := range md.IssueTypes {
+		assert.NotEqual(t, "Second name", it.Name, "the first name is kept")
 	}
 }

@@ -101,7 +101,13 @@ func (site siteFacts) metadata(projectID string) *store.ProjectMetadata {
 		}
 		md.Statuses = append(md.Statuses, store.StatusInfo{ID: s.ID, Name: s.Name, Category: category})
 	}
+	seen = make(map[string]bool, len(site.issueTypeList))
 	for _, t := range site.issueTypeList {
+		// Jira has been seen to list an id twice with two names; the first name is kept.
+		if seen[t.ID] {
+			continue
+		}
+		seen[t.ID] = true
 		facts := t.Facts()
 		md.IssueTypes = append(md.IssueTypes, store.IssueTypeInfo{
 			ID: t.ID, Name: t.Name, UntranslatedName: facts.UntranslatedName, Subtask: facts.Subtask, HierarchyLevel: facts.HierarchyLevel,
