@@ -15,28 +15,34 @@ import (
 	"github.com/devops-metrics/devops-metrics/internal/jiraemu"
 )
 
-// Every Jira issue has a creation time. Without one, lead and recovery times would count from
-// year 1, so an issue whose reply lacks it fails the fetch like any other malformed reply.
-func TestFetchIssuesRejectsIssueWithoutCreated(t *testing.T) {
-	for _, created := range []string{"", "null", `""`} {
-		t.Run("created "+created, func(t *testing.T) {
+// Jira gives every issue a key, a creation time, a status and an issue type. Without a creation
+// time, lead and recovery times would count from year 1, so an issue that lacks one of them
+// fails the fetch like any other malformed reply.
+func TestFetchIssuesRejectsMalformedIssue(t *testing.T) {
+	cases := []struct {
+		name   string
+		change func(rec *jiraemu.IssueRecord)
+		names  string
+	}{
+		{"created missing", func(rec *jiraemu.IssueRecord) { delete(rec.Fields, "created") }, "created"},
+		{"created null", func(rec *jiraemu.IssueRecord) { rec.Fields["created"] = []byte("null") }, "created"},
+		{"created empty", func(rec *jiraemu.IssueRecord) { rec.Fields["created"] = []byte(`""`) }, "created"},
+		{"status missing", func(rec *jiraemu.IssueRecord) { delete(rec.Fields, "status") }, "status"},
+		{"issue type missing", func(rec *jiraemu.IssueRecord) { delete(rec.Fields, "issuetype") }, "issue type"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
 			site := jiraemu.Generate(jiraemu.GenerateOptions{Seed: 3, IssuesPerProject: 20})
 			emu, client := startEmulator(t, site, jira.Options{MaxAttempts: 1})
 			ids, err := client.SearchIssueIDs(t.Context(), "project = GA")
 			require.NoError(t, err)
-			require.NoError(t, emu.UpdateIssue(ids[0], func(rec *jiraemu.IssueRecord) {
-				if created == "" {
-					delete(rec.Fields, "created")
-				} else {
-					rec.Fields["created"] = []byte(created)
-				}
-			}))
+			require.NoError(t, emu.UpdateIssue(ids[0], tc.change))
 
 			issues, err := client.FetchIssues(t.Context(), "project = GA", nil)
 
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), ids[0])
-			assert.Contains(t, err.Error(), "created")
+			assert.Contains(t, err.Error(), tc.names)
 			assert.Empty(t, issues)
 		})
 	}

@@ -53,10 +53,8 @@ func (c *Client) SearchIssues(ctx context.Context, jql string, page func([]Fetch
 	return c.search(ctx, jql, searchFields, searchPageSize, func(issues []jirajson.Issue) error {
 		fetched := make([]FetchedIssue, 0, len(issues))
 		for _, issue := range issues {
-			// Jira gives every issue a creation time. A zero one would start lead and recovery
-			// times in year 1, so such a reply is broken.
-			if issue.Fields.Created.IsZero() {
-				return fmt.Errorf("search issues matching %q: issue %s (%s) has no created time: Jira sent a malformed issue", jql, issue.ID, issue.Key)
+			if err := checkIssueFields(issue); err != nil {
+				return fmt.Errorf("search issues matching %q: %w", jql, err)
 			}
 			fetched = append(fetched, FetchedIssue{
 				Issue:     issue.Facts([]jirajson.History{}),
@@ -66,6 +64,26 @@ func (c *Client) SearchIssues(ctx context.Context, jql string, page func([]Fetch
 		}
 		return page(fetched)
 	})
+}
+
+// checkIssueFields returns an error naming the first field that Jira gives every issue but issue
+// lacks. A zero creation time would start lead and recovery times in year 1, and an issue
+// without a key, status or issue type cannot be classified or shown, so such a reply is broken.
+func checkIssueFields(issue jirajson.Issue) error {
+	missing := ""
+	switch {
+	case issue.Key == "":
+		missing = "key"
+	case issue.Fields.Created.IsZero():
+		missing = "created time"
+	case issue.Fields.Status.ID == "":
+		missing = "status"
+	case issue.Fields.IssueType.ID == "":
+		missing = "issue type"
+	default:
+		return nil
+	}
+	return fmt.Errorf("issue %s (%s) has no %s: Jira sent a malformed issue", issue.ID, issue.Key, missing)
 }
 
 // SearchIssueIDs returns the ids of every issue that matches jql, with pages of up to 5,000

@@ -93,6 +93,9 @@ func TestSyncMalformedJiraReplies(t *testing.T) {
 		{"fields missing", "/search/jql", onIssues(func(i map[string]any) { delete(i, "fields") })},
 		{"fields of the wrong type", "/search/jql", onIssues(func(i map[string]any) { i["fields"] = []any{1, 2} })},
 		{"unknown status id", "/search/jql", onFields(func(f map[string]any) { f["status"] = map[string]any{"id": "999999"} })},
+		{"status missing", "/search/jql", onFields(func(f map[string]any) { delete(f, "status") })},
+		{"issue type missing", "/search/jql", onFields(func(f map[string]any) { delete(f, "issuetype") })},
+		{"key missing", "/search/jql", onIssues(func(i map[string]any) { delete(i, "key") })},
 		{"issue of another project", "/search/jql", onFields(func(f map[string]any) { f["project"] = map[string]any{"id": "99999", "key": "ZZ"} })},
 		{"fix version that does not exist", "/search/jql", onFields(func(f map[string]any) { f["fixVersions"] = []any{map[string]any{"id": "424242"}} })},
 		{"issues null", "/search/jql", func(_ int, b map[string]any) []byte { b["issues"] = nil; return mustJSON(b) }},
@@ -143,7 +146,7 @@ func TestSyncMalformedJiraReplies(t *testing.T) {
 	// mustFail names the replies that no sync may accept. The others may be stored as sent.
 	mustFail := map[string]bool{
 		"created in an odd format": true, "created as a number": true, "created missing": true, "id as a number": true,
-		"empty id": true, "id longer than a store key": true, "fields of the wrong type": true, "issues an object": true,
+		"empty id": true, "status missing": true, "issue type missing": true, "key missing": true, "id longer than a store key": true, "fields of the wrong type": true, "issues an object": true,
 		"nextPageToken cycle": true, "truncated page": true, "history at an odd time": true, "changelog page token cycle": true,
 	}
 	for _, tc := range cases {
@@ -181,6 +184,7 @@ func TestSyncMalformedJiraReplies(t *testing.T) {
 			incrementalErr := r.Run(ctx, "dev", client)
 
 			require.NoError(t, ctx.Err(), "the syncs ended on their own")
+			t.Logf("full sync: %v, incremental sync: %v", freshErr, incrementalErr)
 			if mustFail[tc.name] {
 				assert.Error(t, freshErr, "full sync")
 				assert.Error(t, incrementalErr, "incremental sync")
