@@ -312,8 +312,9 @@ function unconfiguredView(state, adapter, actions) {
 function syncingView(state) {
   const project = state.projects.find((p) => p.id === state.projectId);
   return h('section', { class: 'state state-syncing', 'data-state': 'syncing', role: 'status' },
-    h('span', { class: 'spinner', 'aria-hidden': 'true' }),
-    h('h2', { class: 'state-title', text: project ? `Syncing ${project.name} with Jira` : 'Syncing with Jira' }),
+    h('div', { class: 'state-heading' },
+      h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+      h('h2', { class: 'state-title', text: project ? `Syncing ${project.name} with Jira` : 'Syncing with Jira' })),
     h('p', { text: firstSyncText }),
     h('p', { class: 'muted', text: 'Large sites take longer: the app reads every issue\'s history once, then only the changes.' }));
 }
