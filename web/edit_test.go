@@ -41,6 +41,33 @@ func TestEditViewSavesConfiguration(t *testing.T) {
 	})
 }
 
+func TestEditViewWithoutMetadata(t *testing.T) {
+	site := newFixtureSite(t)
+	site.mu.Lock()
+	site.noMetadata = true
+	site.mu.Unlock()
+	b := newBrowser(t)
+	b.expectConsoleError(`status of 404`)
+	b.do("type deployed statuses and incident types as text",
+		chromedp.Navigate(site.URL()+"/?view=edit"),
+		setLocalConfiguration(gadgetConfiguration(fixtureProjectEE)),
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS(`#settings-controls`)),
+		chromedp.Click(chromedp.CSS(`#source-status`)),
+		chromedp.SetValue(chromedp.CSS(`#deployed-statuses-text`), "10001, 10002"),
+		chromedp.SetValue(chromedp.CSS(`#incident-types-text`), "Bug, Outage"),
+		chromedp.Click(chromedp.CSS(`#save-settings`)),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#settings-status').textContent.startsWith('Project settings saved')`),
+	)
+	b.screenshot("01-typed-settings")
+
+	site.mu.Lock()
+	saved := site.settings[fixtureProjectEE]
+	site.mu.Unlock()
+	assert.Equal(t, []string{"10001", "10002"}, saved.DeployedStatuses, "deployed statuses")
+	assert.Equal(t, []string{"Bug", "Outage"}, saved.IncidentTypes, "incident types")
+}
+
 // checkEditView walks through the edit view as a person would: the dev server's gadget without
 // a saved configuration, the validation messages, saving the gadget's choices and the project
 // settings, and a reload that shows them again. When the viewer may not administer the project,

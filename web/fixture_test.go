@@ -40,6 +40,8 @@ type fixtureSite struct {
 	syncing bool
 	// pending holds the project ids whose reports are not computed yet (404 not_computed).
 	pending map[string]bool
+	// noMetadata makes the metadata route return 404, as a server without it does.
+	noMetadata bool
 }
 
 func newFixtureSite(t *testing.T) *fixtureSite {
@@ -118,7 +120,10 @@ var (
 
 func (s *fixtureSite) handleMetadata(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("projectId")
-	if _, ok := fixtureProjects[id]; !ok || id == fixtureProjectHidden {
+	s.mu.Lock()
+	missing := s.noMetadata
+	s.mu.Unlock()
+	if _, ok := fixtureProjects[id]; !ok || id == fixtureProjectHidden || missing {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("project %q not found", id))
 		return
 	}
