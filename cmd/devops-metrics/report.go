@@ -205,6 +205,13 @@ func readReportConfig(path string) (dora.Config, error) {
 	if err != nil {
 		return cfg, usageError("cannot read --config file: %v", err)
 	}
+	return decodeReportConfig(path, data)
+}
+
+// decodeReportConfig decodes and validates the content of the config file at path. Its errors
+// are usage errors that name the file and, for broken JSON, the byte offset.
+func decodeReportConfig(path string, data []byte) (dora.Config, error) {
+	var cfg dora.Config
 	decoder := json.NewDecoder(bytes.NewReader(data))
 	decoder.DisallowUnknownFields()
 	if err := decoder.Decode(&cfg); err != nil {
