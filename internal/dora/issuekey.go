@@ -7,36 +7,37 @@ import (
 
 // CompareIssueKeys orders Jira issue keys by project key, then by issue number as a number, so
 // EE-2 comes before EE-10 and AB-9 before EE-1. It returns -1, 0 or +1 like strings.Compare. A
-// value that is not PROJECT-NUMBER sorts after every issue key, in byte order, which keeps the
-// order total for any input.
+// value that is not PROJECT-NUMBER counts as a project key of its own without a number, so
+// EE-x sorts after every EE-N and before K5-1. The gadget orders keys the same way.
 func CompareIssueKeys(a, b string) int {
 	projectA, numberA, okA := splitIssueKey(a)
 	projectB, numberB, okB := splitIssueKey(b)
+	if c := strings.Compare(projectA, projectB); c != 0 {
+		return c
+	}
 	switch {
 	case okA && !okB:
-		return -1
+		return -1 // a number sorts before no number
 	case !okA && okB:
 		return 1
-	case !okA && !okB:
-		return strings.Compare(a, b)
+	case okA && okB:
+		if c := compareDigits(numberA, numberB); c != 0 {
+			return c
+		}
 	}
-	return cmp.Or(
-		strings.Compare(projectA, projectB),
-		compareDigits(numberA, numberB),
-		strings.Compare(a, b), // EE-02 and EE-2 have the same number
-	)
+	return strings.Compare(a, b) // EE-02 and EE-2 have the same number
 }
 
 // splitIssueKey splits key at its last hyphen into a non-empty project key and a number of
-// digits only.
+// digits only. When key has no such form, it returns key itself as the project and ok false.
 func splitIssueKey(key string) (project, number string, ok bool) {
 	i := strings.LastIndexByte(key, '-')
 	if i <= 0 || i == len(key)-1 {
-		return "", "", false
+		return key, "", false
 	}
 	project, number = key[:i], key[i+1:]
 	if strings.Trim(number, "0123456789") != "" {
-		return "", "", false
+		return key, "", false
 	}
 	return project, number, true
 }

@@ -78,6 +78,8 @@ func TestCompareIssueKeys(t *testing.T) {
 		{"leading zero keeps a total order", "EE-02", "EE-2", -1},
 		{"number longer than int64", "EE-99999999999999999999", "EE-100000000000000000000", -1},
 		{"key before a value that is no key", "ZZ-1", "release-1.0", -1},
+		{"no number after the numbers of its project", "EE-10", "EE-x", -1},
+		{"no number before the next project", "EE-x", "K5-1", -1},
 		{"values that are no keys in byte order", "1.10", "1.9", -1},
 		{"empty number is no key", "EE-", "EE-1", 1},
 	}
