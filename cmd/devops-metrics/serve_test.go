@@ -311,7 +311,8 @@ func TestForgeModeServesViewerAndPurgesOnUninstall(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, status)
 	status, body = f.srv.get(t, "/forge/gadget/projects", headers)
 	require.Equal(t, http.StatusOK, status, "body: %s", body)
-	assert.JSONEq(t, `{"projects":[]}`, string(body))
+	// Nothing is left of the installation, not even the record of its finished sync.
+	assert.JSONEq(t, `{"projects":[],"syncing":true}`, string(body))
 	assert.NotContains(t, f.srv.logs.String(), viewerToken)
 	assert.NotContains(t, f.srv.logs.String(), viewer)
 }
