@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/devops-metrics/devops-metrics/internal/access"
 	"github.com/devops-metrics/devops-metrics/internal/store"
 )
 
@@ -16,17 +15,14 @@ type metadataResponse struct {
 	IssueTypes []store.IssueTypeInfo `json:"issueTypes"`
 }
 
-// handleMetadata returns the statuses and issue types of a synced project, with their names
-// when the last sync read them. It needs Browse Projects, checked before the store is read.
+// handleMetadata returns the statuses and issue types of a synced project, named by id or key
+// like the settings route, with their names when the last sync read them. It needs Browse
+// Projects, checked before the store is read.
 func (s *Server) handleMetadata() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		inv := invocation(r)
-		projectID, err := projectIDParam(r)
+		projectID, err := s.settingsProject(r, inv)
 		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		if err := s.require(r, inv, access.BrowseProjects, projectID); err != nil {
 			writeError(w, r, err)
 			return
 		}

@@ -114,8 +114,13 @@ func TestProjectMetadata(t *testing.T) {
 		got := f.do(t, request{path: path(projectEE)})
 		assert.Equal(t, http.StatusUnauthorized, got.status)
 	})
+	t.Run("project key in any case", func(t *testing.T) {
+		got := f.get(t, installA, "alice", aliceToken, path("ee"), nil)
+		require.Equal(t, http.StatusOK, got.status, "body: %s", got.body)
+		assert.Contains(t, string(got.body), `"projectId":"10000"`)
+	})
 	t.Run("invalid project id", func(t *testing.T) {
-		got := f.get(t, installA, "alice", aliceToken, path("EE"), nil)
+		got := f.get(t, installA, "alice", aliceToken, path("0123"), nil)
 		assert.Equal(t, http.StatusBadRequest, got.status)
 		assert.Equal(t, "invalid", got.errorCode(t))
 	})
