@@ -37,7 +37,7 @@ export const metricIds = [
 /** The window presets in days. */
 export const windowPresets = [7, 30, 90, 180, 365];
 
-/** How often, in milliseconds, the page asks again while the first sync with Jira runs. */
+/** The interval, in milliseconds, between the page's requests while the first sync with Jira runs. */
 export const syncPollMs = 4000;
 
 /** The sentence the page shows while the installation's first sync with Jira runs. */

@@ -479,7 +479,7 @@ function setFlag(config, name, on) {
 }
 
 /**
- * Returns why a time zone name is not an IANA name the browser knows, or '' when it is. The
+ * Returns why a time zone name is not an IANA name the browser recognizes, or '' when it is. The
  * server checks the name again, and its message is shown when it rejects one. Go reads names
  * case-sensitively, so a name in another case gets its correct spelling.
  * @param {string} zone
