@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -93,4 +94,46 @@ func TestPagedReadsStopWhenJiraIgnoresStartAt(t *testing.T) {
 			assert.LessOrEqual(t, requests.Load(), int64(3))
 		})
 	}
+}
+
+// A Jira or proxy that hands out a new nextPageToken with every page but returns the same
+// issues again would make a search request its page limit. The search stops at the second page
+// in a row that brings no new issue.
+func TestSearchStopsWhenNewTokensRepeatIssues(t *testing.T) {
+	var requests atomic.Int64
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := requests.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"issues":[{"id":"1","key":"EE-1","fields":{"created":"2026-01-01T10:00:00.000+0000","status":{"id":"1"},"issuetype":{"id":"10"}}}],`+
+			`"isLast":false,"nextPageToken":"token-`+strconv.FormatInt(n, 10)+`"}`)
+	}))
+	t.Cleanup(server.Close)
+	client, err := jira.NewBasic(server.URL, "someone@example.com", "token", jira.Options{MaxAttempts: 1})
+	require.NoError(t, err)
+	t.Cleanup(client.Close)
+
+	_, err = client.SearchIssueIDs(t.Context(), "project = 10000")
+
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "repeated")
+	assert.LessOrEqual(t, requests.Load(), int64(3))
+}
+
+func TestSearchStopsOnEmptyPagesWithNewTokens(t *testing.T) {
+	var requests atomic.Int64
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := requests.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"issues":[],"isLast":false,"nextPageToken":"token-`+strconv.FormatInt(n, 10)+`"}`)
+	}))
+	t.Cleanup(server.Close)
+	client, err := jira.NewBasic(server.URL, "someone@example.com", "token", jira.Options{MaxAttempts: 1})
+	require.NoError(t, err)
+	t.Cleanup(client.Close)
+
+	_, err = client.SearchIssueIDs(t.Context(), "project = 10000")
+
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "repeated")
+	assert.LessOrEqual(t, requests.Load(), int64(3))
 }

@@ -106,6 +106,10 @@ func (c *Client) search(ctx context.Context, jql string, fields []string, pageSi
 	}
 	token := ""
 	seen := map[string]bool{}
+	// An issue may reach a second page when it changes during the search, but two pages in a
+	// row with no new issue mean that the page tokens go round the same results.
+	seenIssues := map[string]bool{}
+	stalePages := 0
 	for n := 1; n <= maxPages; n++ {
 		req := jirajson.SearchRequest{JQL: jql, NextPageToken: token, MaxResults: pageSize, Fields: fields}
 		var res jirajson.SearchResults
@@ -115,6 +119,13 @@ func (c *Client) search(ctx context.Context, jql string, fields []string, pageSi
 		})
 		if err != nil {
 			return fmt.Errorf("search issues matching %q, page %d: %w", jql, n, err)
+		}
+		stalePages++
+		if len(res.Issues) > 0 && pageAddsIDs(seenIssues, len(res.Issues), func(i int) string { return res.Issues[i].ID }) {
+			stalePages = 0
+		}
+		if stalePages >= 2 && !res.IsLast && res.NextPageToken != "" {
+			return fmt.Errorf("search issues matching %q, page %d: two pages in a row repeated only issues already read or were empty, yet Jira sent another nextPageToken", jql, n)
 		}
 		if err := page(res.Issues); err != nil {
 			return err
