@@ -116,3 +116,16 @@ func TestDrilldownKeysSortByNumber(t *testing.T) {
 	assert.Equal(t, []string{"EE-1", "EE-2", "EE-3", "EE-4", "EE-5", "EE-6", "EE-8", "EE-9"}, row, "the first eight keys in number order")
 	b.screenshot("drilldown-sorted-keys")
 }
+
+func TestForgeGadgetWithoutConfigurationAsks(t *testing.T) {
+	site := newFixtureSite(t)
+	b := newBrowser(t)
+	openInForge(t, b, site.URL(), map[string]any{"siteUrl": "http://127.0.0.1:1/jira-site", "extension": map[string]any{}})
+	b.do("wait for the unconfigured state", chromedp.WaitVisible(chromedp.CSS(`[data-state="unconfigured"]`)))
+
+	text := evaluate[string](b, "read the unconfigured state", `document.querySelector('[data-state="unconfigured"]').textContent`)
+	assert.Contains(t, text, "Choose a project", "inside Jira the gadget asks to be configured")
+	tiles := evaluate[int](b, "count the tiles", `document.querySelectorAll('.tile').length`)
+	assert.Zero(t, tiles, "no project is picked for the viewer inside Jira")
+	b.screenshot("forge-unconfigured")
+}
