@@ -119,19 +119,20 @@ func TestSearchStopsWhenNewTokensRepeatIssues(t *testing.T) {
 	assert.LessOrEqual(t, requests.Load(), int64(3))
 }
 
-func TestSearchStopsOnEmptyPagesWithNewTokens(t *testing.T) {
+func TestBulkChangelogStopsWhenNewTokensRepeatHistories(t *testing.T) {
 	var requests atomic.Int64
 	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := requests.Add(1)
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"issues":[],"isLast":false,"nextPageToken":"token-`+strconv.FormatInt(n, 10)+`"}`)
+		_, _ = io.WriteString(w, `{"issueChangeLogs":[{"issueId":"30000","changeHistories":[{"id":"7","created":"2026-01-01T10:00:00.000+0000","items":[]}]}],`+
+			`"nextPageToken":"token-`+strconv.FormatInt(n, 10)+`"}`)
 	}))
 	t.Cleanup(server.Close)
 	client, err := jira.NewBasic(server.URL, "someone@example.com", "token", jira.Options{MaxAttempts: 1})
 	require.NoError(t, err)
 	t.Cleanup(client.Close)
 
-	_, err = client.SearchIssueIDs(t.Context(), "project = 10000")
+	_, err = client.StatusHistories(t.Context(), []string{"30000"})
 
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "repeated")

@@ -107,7 +107,8 @@ func (c *Client) search(ctx context.Context, jql string, fields []string, pageSi
 	token := ""
 	seen := map[string]bool{}
 	// An issue may reach a second page when it changes during the search, but two pages in a
-	// row with no new issue mean that the page tokens go round the same results.
+	// row of issues already read mean that the page tokens go round the same results. Empty
+	// pages are not counted, because it is not documented that Jira never sends one mid-search.
 	seenIssues := map[string]bool{}
 	stalePages := 0
 	for n := 1; n <= maxPages; n++ {
@@ -120,12 +121,14 @@ func (c *Client) search(ctx context.Context, jql string, fields []string, pageSi
 		if err != nil {
 			return fmt.Errorf("search issues matching %q, page %d: %w", jql, n, err)
 		}
-		stalePages++
-		if len(res.Issues) > 0 && pageAddsIDs(seenIssues, len(res.Issues), func(i int) string { return res.Issues[i].ID }) {
-			stalePages = 0
+		if len(res.Issues) > 0 {
+			stalePages++
+			if pageAddsIDs(seenIssues, len(res.Issues), func(i int) string { return res.Issues[i].ID }) {
+				stalePages = 0
+			}
 		}
 		if stalePages >= 2 && !res.IsLast && res.NextPageToken != "" {
-			return fmt.Errorf("search issues matching %q, page %d: two pages in a row repeated only issues already read or were empty, yet Jira sent another nextPageToken", jql, n)
+			return fmt.Errorf("search issues matching %q, page %d: two pages in a row repeated only issues already read, yet Jira sent another nextPageToken", jql, n)
 		}
 		if err := page(res.Issues); err != nil {
 			return err
@@ -205,11 +208,33 @@ func (c *Client) chunkHistories(ctx context.Context, ids []string, add func(stri
 func (c *Client) bulkHistories(ctx context.Context, ids []string, add func(string, []jirajson.History)) error {
 	token := ""
 	seen := map[string]bool{}
+	// As in search, two pages in a row of histories already read mean the tokens go round.
+	seenHistories := map[string]bool{}
+	stalePages := 0
 	for n := 1; n <= maxPages; n++ {
 		req := jirajson.BulkChangelogRequest{IssueIDsOrKeys: ids, FieldIDs: []string{"status"}, MaxResults: bulkHistories, NextPageToken: token}
 		var res jirajson.BulkChangelogResponse
 		if err := c.call(ctx, "POST", "/rest/api/3/changelog/bulkfetch", nil, req, &res); err != nil {
 			return fmt.Errorf("fetch changelogs of %d issues from %s, page %d: %w", len(ids), ids[0], n, err)
+		}
+		histories, added := 0, false
+		for _, log := range res.IssueChangeLogs {
+			for _, h := range log.ChangeHistories {
+				histories++
+				if !seenHistories[log.IssueID+"/"+h.ID] {
+					seenHistories[log.IssueID+"/"+h.ID] = true
+					added = true
+				}
+			}
+		}
+		switch {
+		case added:
+			stalePages = 0
+		case histories > 0:
+			stalePages++
+		}
+		if stalePages >= 2 && res.NextPageToken != "" {
+			return fmt.Errorf("fetch changelogs of %d issues from %s, page %d: two pages in a row repeated only histories already read, yet Jira sent another nextPageToken", len(ids), ids[0], n)
 		}
 		for _, log := range res.IssueChangeLogs {
 			add(log.IssueID, log.ChangeHistories)
