@@ -128,12 +128,3 @@ func (s *Server) settingsProject(r *http.Request, inv forge.Invocation) (string,
 	}
 	return project.ID, nil
 }
-
-// projectIDParam returns the {projectId} path value, which must be a numeric Jira project id.
-func projectIDParam(r *http.Request) (string, error) {
-	id := chi.URLParam(r, "projectId")
-	if !isProjectID(id) {
-		return "", invalidf("invalid project id %q in the path: use the numeric Jira project id, such as 10000", id)
-	}
-	return id, nil
-}
