@@ -226,7 +226,7 @@ func decodeReportConfig(path string, data []byte) (dora.Config, error) {
 	return cfg, nil
 }
 
-// describeJSONError says what is wrong with the JSON in data and at which byte offset, counted
+// describeJSONError describes what is wrong with the JSON in data and at which byte offset, counted
 // from 0. offset is the decoder's input offset, used when err carries none.
 func describeJSONError(err error, data []byte, offset int64) string {
 	var syntaxErr *json.SyntaxError
