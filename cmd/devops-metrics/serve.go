@@ -38,6 +38,10 @@ flags:`
 // devTenant is the installation id of all data in development mode.
 const devTenant = "dev"
 
+// permissionCheckGroup is the Jira client concurrency group of the permission gate, so that a
+// viewer's check never waits for the slots of a running sync.
+const permissionCheckGroup = "permission-checks"
+
 // defaultDevViewer is the viewer's account id in development mode against the emulator when
 // --viewer is not given.
 const defaultDevViewer = "dev-viewer"

@@ -60,7 +60,7 @@ func (d *devSite) connectLive(ctx context.Context, opts serveOptions, getenv fun
 	if d.email == "" || d.apiToken == "" {
 		return usageError("serve: --jira-url needs the JIRA_EMAIL and JIRA_API_TOKEN environment variables: set them to your Atlassian account email and an API token")
 	}
-	client, err := d.newClient()
+	client, err := d.newClientIn(permissionCheckGroup)
 	if err != nil {
 		return usageError("serve: %v", err)
 	}
@@ -123,7 +123,7 @@ func (d *devSite) startEmulator(opts serveOptions) error {
 	d.jiraURL = "http://" + listener.Addr().String()
 	d.logger.Info("jira emulator started", "url", d.jiraURL, "projects", len(site.Projects), "issues", len(site.Issues), "latency", opts.jiraLatency)
 
-	client, err := d.newClient()
+	client, err := d.newClientIn(permissionCheckGroup)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -133,11 +133,17 @@ func (d *devSite) startEmulator(opts serveOptions) error {
 
 // newClient returns a Jira client with the dev credentials. The recompute closes it after a run.
 func (d *devSite) newClient() (*jira.Client, error) {
+	return d.newClientIn("")
+}
+
+// newClientIn returns a Jira client with the dev credentials whose requests take their
+// concurrency slots from the named group.
+func (d *devSite) newClientIn(group string) (*jira.Client, error) {
 	httpClient, err := d.egress.clientFor(d.jiraURL)
 	if err != nil {
 		return nil, err
 	}
-	return jira.NewBasic(d.jiraURL, d.email, d.apiToken, jira.Options{Logger: d.base, HTTPClient: httpClient})
+	return jira.NewBasic(d.jiraURL, d.email, d.apiToken, jira.Options{Logger: d.base, HTTPClient: httpClient, ConcurrencyGroup: group})
 }
 
 // recompute runs one recompute of the dev tenant and waits for it; a failure is logged, and

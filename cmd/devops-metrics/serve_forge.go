@@ -54,7 +54,7 @@ func wireForge(ctx context.Context, cfg *server.Config, opts serveOptions, recom
 		if inv.UserToken() == "" {
 			return nil, errors.New("missing x-forge-oauth-user header: enable appUserToken on the gadget's endpoint in manifest.yml")
 		}
-		checkOptions := jira.Options{HTTPClient: checks, Logger: server.LoggerFrom(ctx), MaxAttempts: 2, MaxBackoff: time.Second}
+		checkOptions := jira.Options{HTTPClient: checks, Logger: server.LoggerFrom(ctx), MaxAttempts: 2, MaxBackoff: time.Second, ConcurrencyGroup: permissionCheckGroup}
 		client, err := jira.NewBearer(inv.APIBaseURL, inv.UserToken(), checkOptions)
 		if err != nil {
 			return nil, fmt.Errorf("jira client for installation %s: %w", inv.InstallationID, err)

@@ -51,6 +51,10 @@ type Options struct {
 	// of this process built for the same site URL. The first Client of a site sets the bound.
 	// Default 4.
 	MaxConcurrency int
+	// ConcurrencyGroup names a separate pool of MaxConcurrency slots for the same site. Clients
+	// in different groups never wait for each other's slots, so the permission checks of
+	// gadget views (one group) are not queued behind a running sync (another). Default "".
+	ConcurrencyGroup string
 	// MaxBackoff caps one exponential backoff wait. Default 30 s.
 	MaxBackoff time.Duration
 	// MaxRetryAfter is the longest Retry-After the client waits for; a longer one fails the
@@ -150,7 +154,7 @@ func newClient(rawURL string, opts Options, auth func(http.RoundTripper) http.Ro
 		site:    site,
 		log:     opts.Logger.With("component", "jira"),
 		opts:    opts,
-		slots:   siteSlots(site.String(), opts.MaxConcurrency),
+		slots:   siteSlots(site.String()+"\x00"+opts.ConcurrencyGroup, opts.MaxConcurrency),
 		cleanup: cleanup,
 	}, nil
 }
