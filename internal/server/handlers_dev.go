@@ -33,7 +33,7 @@ func (s *Server) handleDevReport() http.HandlerFunc {
 				return
 			}
 		}
-		report, _, err := s.computeReport(inv.InstallationID, project, from, to, q.TimeZone)
+		report, _, err := s.computeReport(r.Context(), inv.InstallationID, project, from, to, q.TimeZone)
 		if err != nil {
 			writeError(w, r, err)
 			return

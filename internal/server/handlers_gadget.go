@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -184,7 +185,7 @@ func (s *Server) viewReport(r *http.Request, inv forge.Invocation, q reportQuery
 		return dora.Report{}, dora.Evidence{}, err
 	}
 	if q.Custom() {
-		return s.computeReport(inv.InstallationID, project, q.From, q.To, q.TimeZone)
+		return s.computeReport(r.Context(), inv.InstallationID, project, q.From, q.To, q.TimeZone)
 	}
 	stored, err := s.cfg.Store.Report(inv.InstallationID, project.ID, q.WindowDays)
 	if err != nil {
@@ -275,8 +276,16 @@ func projectNotSyncedMessage(ref string) string {
 }
 
 // computeReport computes the report of a custom window from the stored facts. timeZone, when
-// set, overrides the project's time zone.
-func (s *Server) computeReport(tenant string, project dora.Project, from, to dora.Date, timeZone string) (dora.Report, dora.Evidence, error) {
+// set, overrides the project's time zone. At most GOMAXPROCS computations run at once; the
+// others wait for a slot until ctx ends.
+func (s *Server) computeReport(ctx context.Context, tenant string, project dora.Project, from, to dora.Date, timeZone string) (dora.Report, dora.Evidence, error) {
+	select {
+	case s.customSlots <- struct{}{}:
+	case <-ctx.Done():
+		return dora.Report{}, dora.Evidence{}, &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "too many custom-window reports are being computed: try again shortly", Err: ctx.Err()}
+	}
+	defer func() { <-s.customSlots }()
+
 	data, err := s.cfg.Store.ProjectData(tenant, project.ID)
 	if err != nil {
 		return dora.Report{}, dora.Evidence{}, err

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/devops-metrics/devops-metrics/internal/access"
@@ -76,6 +77,9 @@ type Server struct {
 	log     *slog.Logger
 	handler http.Handler
 	reports reportCache
+	// customSlots bounds the custom-window reports computed at once, because each one decodes
+	// the project's stored facts and runs the engine on the request path.
+	customSlots chan struct{}
 }
 
 // New checks cfg and returns a Server with every route mounted.
@@ -113,7 +117,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.AssetsCSP = customUICSP
 	}
 
-	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "server")}
+	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "server"), customSlots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))}
 	s.handler = s.routes()
 	return s, nil
 }
