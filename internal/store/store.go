@@ -58,6 +58,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // SchemaVersion is the layout version this build reads and writes.
@@ -128,7 +129,7 @@ func Open(path string, opts Options) (*Store, error) {
 		wait = defaultLockWait
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: wait})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open store %s: %w (waited %s for its lock)", path, ErrLocked, wait)
 	}
 	if err != nil {

@@ -78,7 +78,7 @@ func TestOpenMigratesNewFile(t *testing.T) {
 
 	db, err := bolt.Open(path, 0o600, nil)
 	require.NoError(t, err)
-	defer db.Close()
+	t.Cleanup(func() { require.NoError(t, db.Close()) })
 	require.NoError(t, db.View(func(tx *bolt.Tx) error {
 		assert.Equal(t, SchemaVersion, readSchema(tx))
 		assert.NotNil(t, tx.Bucket(bucketTenants), "tenants bucket")
@@ -95,7 +95,7 @@ func TestOpenKeepsDataAcrossReopen(t *testing.T) {
 
 	s, err = Open(path, Options{Logger: quietLogger})
 	require.NoError(t, err)
-	defer s.Close()
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
 	r, err := s.Report("dev", "10001", 7)
 	require.NoError(t, err)
 	assert.Equal(t, "2026-02-22", r.Report.Window.From)
@@ -118,7 +118,7 @@ func TestOpenFailsWhileLocked(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "metrics.db")
 	s, err := Open(path, Options{Logger: quietLogger})
 	require.NoError(t, err)
-	defer s.Close()
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
 
 	_, err = Open(path, Options{Logger: quietLogger, LockTimeout: 50 * time.Millisecond})
 	require.Error(t, err)
