@@ -87,11 +87,8 @@ func parseEntry(h string) (string, error) {
 		}
 		return entry, nil
 	}
-	host := entry
 	if strings.Contains(entry, ":") {
-		var port string
-		var err error
-		host, port, err = net.SplitHostPort(entry)
+		host, port, err := net.SplitHostPort(entry)
 		if err != nil || host == "" || port == "" {
 			return "", fmt.Errorf("invalid egress host %q: give a host name with an optional port, such as api.atlassian.com or 127.0.0.1:8443", h)
 		}

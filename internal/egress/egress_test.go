@@ -112,7 +112,7 @@ func TestClientSendsNothingToBlockedHost(t *testing.T) {
 
 	resp, err := client.Get(allowed.URL + "/ok")
 	require.NoError(t, err)
-	resp.Body.Close()
+	require.NoError(t, resp.Body.Close())
 	assert.Equal(t, int64(1), allowedHits.Load())
 
 	_, err = client.Get(blocked.URL + "/steal")
