@@ -190,7 +190,8 @@ func isProjectRef(s string) bool {
 		if i == 0 && !letter {
 			return false
 		}
-		if !letter && !(c >= '0' && c <= '9') && c != '_' {
+		digit := c >= '0' && c <= '9'
+		if !letter && !digit && c != '_' {
 			return false
 		}
 	}
