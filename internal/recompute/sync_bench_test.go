@@ -346,7 +346,7 @@ func (s *naiveSource) get(ctx context.Context, path string, q url.Values, out an
 	if err != nil {
 		return fmt.Errorf("GET %s: %w", path, err)
 	}
-	defer res.Body.Close()
+	defer func() { _ = res.Body.Close() }() // a GET: the decoded body is all the caller needs
 	if res.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET %s: status %s", path, res.Status)
 	}
