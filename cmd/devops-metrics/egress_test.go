@@ -167,6 +167,6 @@ func TestDevClientReachesOnlyTheSite(t *testing.T) {
 
 	resp, err := client.Get(site.URL + "/rest/api/3/myself")
 	require.NoError(t, err)
-	resp.Body.Close()
+	require.NoError(t, resp.Body.Close())
 	assert.Equal(t, int64(1), siteHits.Load())
 }

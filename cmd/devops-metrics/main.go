@@ -42,7 +42,7 @@ func main() {
 // run is the whole program; tests call it with their own arguments, environment and output.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, usage)
+		_, _ = fmt.Fprintln(stderr, usage) // the exit code reports the mistake if stderr is gone
 		return &exitError{code: 2}
 	}
 	switch args[0] {
@@ -51,10 +51,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "report":
 		return runReport(ctx, args[1:], getenv, stdout, stderr)
 	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(stdout, usage)
+		_, _ = fmt.Fprintln(stdout, usage) // help text has nowhere else to go
 		return nil
 	default:
-		fmt.Fprintln(stderr, usage)
+		_, _ = fmt.Fprintln(stderr, usage) // the returned error names the mistake too
 		return usageError("unknown command %q: use serve or report", args[0])
 	}
 }

@@ -108,7 +108,7 @@ func parseServeFlags(args []string, stdout io.Writer) (serveOptions, error) {
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stdout, serveUsage)
+			_, _ = fmt.Fprintln(stdout, serveUsage) // help text has nowhere else to go
 			fs.SetOutput(stdout)
 			fs.PrintDefaults()
 			return opts, errHelpShown
@@ -186,7 +186,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("serve: listen on %s: %w", opts.addr, err)
 	}
-	defer listener.Close()
+	// Serve closes the listener when the server stops. This close covers the returns before
+	// Serve starts, and its error (already closed, or nothing accepted yet) cannot matter.
+	defer func() { _ = listener.Close() }()
 
 	st, err := store.Open(opts.db, store.Options{Logger: logger})
 	if errors.Is(err, store.ErrLocked) {
@@ -240,10 +242,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	httpServer := newHTTPServer(srv, logger)
 
 	addr := listener.Addr().String()
+	var printErr error
 	if opts.dev {
-		fmt.Fprintf(stdout, "devops-metrics: gadget at http://%s/ (viewer %s)\n", addr, cfg.DevViewer.AccountID)
+		_, printErr = fmt.Fprintf(stdout, "devops-metrics: gadget at http://%s/ (viewer %s)\n", addr, cfg.DevViewer.AccountID)
 	} else {
-		fmt.Fprintf(stdout, "devops-metrics: Forge remote listening on %s for app %s\n", addr, opts.appID)
+		_, printErr = fmt.Fprintf(stdout, "devops-metrics: Forge remote listening on %s for app %s\n", addr, opts.appID)
+	}
+	if printErr != nil {
+		// The address is in the next log line too, so the server keeps running.
+		log.Warn("print address to stdout failed", "addr", addr, "err", printErr)
 	}
 	log.Info("server started", "addr", addr, "dev", opts.dev, "db", opts.db)
 

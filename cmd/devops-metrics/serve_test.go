@@ -134,7 +134,7 @@ func (s *inProcessServer) send(t testing.TB, method, path string, header map[str
 	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // read in full below, so a close error loses nothing
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return resp.StatusCode, body
@@ -372,7 +372,7 @@ func TestServeDevChecksViewerPermissionsInJira(t *testing.T) {
 func TestServeExplainsPortInUse(t *testing.T) {
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	defer listener.Close()
+	t.Cleanup(func() { require.NoError(t, listener.Close()) })
 	addr := listener.Addr().String()
 
 	_, _, err = runCommand(t, "serve", "--dev", "--demo", "--db", t.TempDir()+"/metrics.db", "--addr", addr)
@@ -387,7 +387,7 @@ func TestServeExplainsStoreInUse(t *testing.T) {
 	db := t.TempDir() + "/metrics.db"
 	holder, err := store.Open(db, store.Options{Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
-	defer holder.Close()
+	t.Cleanup(func() { require.NoError(t, holder.Close()) })
 
 	// Open waits for the lock for its default 5 s before it fails.
 	_, _, err = runCommand(t, "serve", "--dev", "--demo", "--db", db, "--addr", "127.0.0.1:0")
