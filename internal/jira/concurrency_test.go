@@ -14,8 +14,8 @@ import (
 )
 
 // TestConcurrencyGroupsDoNotQueue holds the only slot of one group's pool with a project read
-// that Jira does not answer, and checks that a client of another group on the same site still
-// gets its permission check through.
+// that the test server keeps open, and checks that a client of another group on the same site
+// still completes its permission check.
 func TestConcurrencyGroupsDoNotQueue(t *testing.T) {
 	release := make(chan struct{})
 	readStarted := make(chan struct{}, 1)

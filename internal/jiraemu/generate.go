@@ -23,8 +23,8 @@ type GenerateOptions struct {
 	VersionsPerProject int
 	// IncidentPercent is the share of issues that are bugs or incidents, in percent [10].
 	IncidentPercent int
-	// LongHistoryEvery gives every Nth issue 60 to 120 status changes, more than search's
-	// changelog keeps [50]. A negative value gives none.
+	// LongHistoryEvery gives every Nth issue 60 to 120 status changes, more than the 40 newest
+	// histories that search returns with expand=changelog. A negative value gives none.
 	LongHistoryEvery int
 	// TeamManagedEvery makes every Nth project team-managed, with its own statuses scoped to
 	// it (ids 20000 + 10 × project index + 0..3). Zero or less makes none [0].

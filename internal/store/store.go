@@ -111,7 +111,7 @@ type Options struct {
 // Store is an open store file. Create it with Open and release it with Close.
 type Store struct {
 	db   *bolt.DB
-	path string // kept because bbolt forgets the path on close
+	path string // kept for the log line of Close, after bbolt has released the file
 	log  *slog.Logger
 }
 
