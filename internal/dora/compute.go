@@ -262,6 +262,7 @@ func (c *computation) recovery() {
 		ageAt = c.now
 	}
 	var oldestOpen *float64
+	var oldestStart *time.Time
 
 	for i := range p.data.Issues {
 		facts := &p.issues[i]
@@ -270,12 +271,9 @@ func (c *computation) recovery() {
 		}
 		issue := &p.data.Issues[i]
 		if issue.Created.Before(c.end) && (facts.doneAt.IsZero() || !facts.doneAt.Before(c.end)) {
-			age := ageAt.Sub(issue.Created).Hours()
-			if age < 0 {
-				age = 0
-			}
-			if oldestOpen == nil || age > *oldestOpen {
-				oldestOpen = ptr(age)
+			age := openAge(issue.Created, ageAt)
+			if oldestStart == nil || issue.Created.Before(*oldestStart) {
+				oldestOpen, oldestStart = ptr(age), ptr(issue.Created)
 			}
 			c.evidence.OpenIncidents = append(c.evidence.OpenIncidents, IncidentEvidence{
 				Key: issue.Key, Start: issue.Created, Hours: age, DeploymentID: c.attributedDeploymentID(i),
@@ -318,7 +316,7 @@ func (c *computation) recovery() {
 		r.Level = recoveryTimeLevel(*q.median)
 	}
 	r.OpenIncidents = len(c.evidence.OpenIncidents)
-	r.OldestOpenAgeHours = oldestOpen
+	r.OldestOpenAgeHours, r.OldestOpenStart = oldestOpen, oldestStart
 	r.Series = durationSeries(weeks, perWeek)
 }
 

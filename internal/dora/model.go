@@ -223,14 +223,17 @@ type ChangeFailureRate struct {
 
 // FailedDeploymentRecovery is metric 4, failed deployment recovery time, in hours.
 type FailedDeploymentRecovery struct {
-	Count              int            `json:"count"`
-	MedianHours        *float64       `json:"medianHours"`
-	P75Hours           *float64       `json:"p75Hours"`
-	P90Hours           *float64       `json:"p90Hours"`
-	OpenIncidents      int            `json:"openIncidents"`
-	OldestOpenAgeHours *float64       `json:"oldestOpenIncidentAgeHours"`
-	Level              Level          `json:"level"`
-	Series             []WeekDuration `json:"series"`
+	Count              int      `json:"count"`
+	MedianHours        *float64 `json:"medianHours"`
+	P75Hours           *float64 `json:"p75Hours"`
+	P90Hours           *float64 `json:"p90Hours"`
+	OpenIncidents      int      `json:"openIncidents"`
+	OldestOpenAgeHours *float64 `json:"oldestOpenIncidentAgeHours"`
+	// OldestOpenStart is the creation instant of the oldest open incident, from which its age
+	// is taken at ComputedAt, or at the window's end when that comes first.
+	OldestOpenStart *time.Time     `json:"oldestOpenIncidentStart"`
+	Level           Level          `json:"level"`
+	Series          []WeekDuration `json:"series"`
 }
 
 // ReworkRate is metric 5, deployment rework rate (DORA 2024). DORA publishes no levels for it.

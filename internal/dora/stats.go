@@ -39,7 +39,7 @@ func summarize(values []float64) quantiles {
 	}
 }
 
-func ptr(v float64) *float64 { return &v }
+func ptr[T any](v T) *T { return &v }
 
 // ratio returns part / whole, or nil when whole is 0.
 func ratio(part, whole int) *float64 {
