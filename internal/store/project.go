@@ -359,7 +359,9 @@ func sortIssuesByID(issues []dora.Issue) []dora.Issue {
 }
 
 // Report returns the stored report of a project for a window of windowDays days ending at the
-// last recompute. It returns ErrNotFound, wrapped, when no such report is stored.
+// last recompute. The ages of open incidents in its evidence are taken at the report's
+// computedAt, which RefreshReports may have moved later than the evidence was computed. It
+// returns ErrNotFound, wrapped, when no such report is stored.
 func (s *Store) Report(tenant, projectID string, windowDays int) (StoredReport, error) {
 	if err := checkTenantProject(tenant, projectID); err != nil {
 		return StoredReport{}, err
@@ -381,7 +383,7 @@ func (s *Store) Report(tenant, projectID string, windowDays int) (StoredReport, 
 		if !found {
 			return ErrNotFound
 		}
-		return nil
+		return r.Evidence.AgeOpenIncidents(r.Report)
 	})
 	if err != nil {
 		return StoredReport{}, fmt.Errorf("read %d-day report of project %s of tenant %s: %w", windowDays, projectID, tenant, err)
@@ -484,6 +486,9 @@ func (s *Store) Reports(tenant, projectID string) (map[int]StoredReport, error) 
 			var r StoredReport
 			if err := json.Unmarshal(v, &r); err != nil {
 				return fmt.Errorf("decode %d-day report: %w", days, err)
+			}
+			if err := r.Evidence.AgeOpenIncidents(r.Report); err != nil {
+				return fmt.Errorf("%d-day report: %w", days, err)
 			}
 			all[days] = r
 			return nil
@@ -607,14 +612,19 @@ func writeProjectFacts(p *bolt.Bucket, u ProjectUpdate) error {
 	if u.IncidentJQLMatches == nil {
 		return p.Delete(keyIncidentJQL)
 	}
-	ids := make([]string, 0, len(u.IncidentJQLMatches))
-	for id, match := range u.IncidentJQLMatches {
+	return putJSON(p, keyIncidentJQL, matchingIDs(u.IncidentJQLMatches))
+}
+
+// matchingIDs returns the ids that matches marks true, in numeric order, as keyIncidentJQL stores them.
+func matchingIDs(matches map[string]bool) []string {
+	ids := make([]string, 0, len(matches))
+	for id, match := range matches {
 		if match {
 			ids = append(ids, id)
 		}
 	}
 	slices.SortFunc(ids, compareIDs)
-	return putJSON(p, keyIncidentJQL, ids)
+	return ids
 }
 
 func writeIssues(p *bolt.Bucket, u ProjectUpdate) error {
