@@ -127,7 +127,9 @@ type projectSync struct {
 }
 
 // run reads the project's changes from Jira, merges them into the stored facts, computes every
-// window and writes the facts and reports in one transaction.
+// window and writes the facts and reports in one transaction. When nothing changed since the
+// previous run on the same calendar day, it reads no stored issue and moves the stored reports
+// to the new instant instead (see refresh).
 func (ps projectSync) run(ctx context.Context) error {
 	began := time.Now()
 	now := ps.r.now()
@@ -145,10 +147,16 @@ func (ps projectSync) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	stored, err := ps.r.store.ProjectData(tenant, id)
-	full := state.Cursor.IsZero() || errors.Is(err, store.ErrNotFound)
-	if err != nil && !full {
-		return err
+	full := state.Cursor.IsZero()
+	storedCount := 0
+	if !full {
+		storedCount, err = ps.r.store.IssueCount(tenant, id)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			full = true
+		case err != nil:
+			return err
+		}
 	}
 
 	versions, err := ps.src.Versions(ctx, id)
@@ -165,11 +173,23 @@ func (ps projectSync) run(ctx context.Context) error {
 		Metadata:   ps.site.metadata(id),
 	}
 	var issues []dora.Issue
+	// unchanged is true when no issue was added, changed or removed since the previous run. The
+	// stored issues are then read only if the reports must be computed again.
+	unchanged := false
 	if full {
 		issues, err = ps.fetchAll(ctx)
 		update.Upserts = issues
 	} else {
-		issues, update.Upserts, update.Deletes, err = ps.fetchChanges(ctx, state.Cursor, stored.Issues)
+		var fetched []jira.FetchedIssue
+		fetched, err = ps.fetchUpdated(ctx, state.Cursor)
+		if err != nil {
+			return err
+		}
+		counted := len(fetched) == 0
+		unchanged = counted && ps.noneLeft(ctx, storedCount)
+		if !unchanged {
+			issues, update.Upserts, update.Deletes, err = ps.merge(ctx, fetched, counted)
+		}
 	}
 	if err != nil {
 		return err
@@ -180,6 +200,30 @@ func (ps projectSync) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+	}
+	update.Settings = cfg
+	update.Sync = store.SyncState{
+		Cursor:       now,
+		SiteTimeZone: ps.site.timeZone,
+		IncidentJQL:  cfg.IncidentJQL,
+		ReportsAt:    now,
+	}
+
+	if unchanged {
+		refreshed, err := ps.refresh(update, cfg, state, now)
+		if err != nil {
+			return err
+		}
+		if refreshed {
+			ps.log.Info("project sync finished", "full", false, "issues", storedCount,
+				"changed", 0, "deleted", 0, "recomputed", false, "duration", time.Since(began))
+			return ps.refreshStale()
+		}
+		stored, err := ps.r.store.ProjectData(tenant, id)
+		if err != nil {
+			return err
+		}
+		issues = stored.Issues
 	}
 
 	data := dora.ProjectData{
@@ -195,19 +239,58 @@ func (ps projectSync) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	update.Settings = cfg
-	update.Sync = store.SyncState{
-		Cursor:       now,
-		SiteTimeZone: ps.site.timeZone,
-		IncidentJQL:  cfg.IncidentJQL,
-		ReportsAt:    now,
-	}
 	if err := ps.r.store.ReplaceProject(tenant, update); err != nil {
 		return err
 	}
 	ps.log.Info("project sync finished", "full", full, "issues", len(issues),
-		"changed", len(update.Upserts), "deleted", len(update.Deletes), "duration", time.Since(began))
+		"changed", len(update.Upserts), "deleted", len(update.Deletes), "recomputed", true, "duration", time.Since(began))
 	return ps.refreshStale()
+}
+
+// errNotSameWindow is returned by the age function of refresh when a stored report's window
+// is not the one the run would compute.
+var errNotSameWindow = errors.New("the stored report's window differs from the current one")
+
+// refresh moves the stored reports to now without computing them again, when the previous
+// reports were computed on the same calendar day in the project's time zone and the store finds
+// every input other than the issues unchanged (see store.RefreshReports). Within one calendar
+// day a report's windows stay the same, so only its computedAt and the age of the oldest open
+// incident change (dora.Report.AgedTo). It returns false when the reports must be computed.
+func (ps projectSync) refresh(update store.ProjectUpdate, cfg dora.Config, state store.SyncState, now time.Time) (bool, error) {
+	if state.ReportsAt.IsZero() || state.Stale {
+		return false, nil
+	}
+	cfg = cfg.WithDefaults(ps.site.timeZone)
+	loc, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		return false, nil // ComputeWindows reports the bad time zone
+	}
+	if dora.DateOf(state.ReportsAt.In(loc)) != dora.DateOf(now.In(loc)) {
+		return false, nil
+	}
+	windows := make(map[string]dora.WindowJSON, len(WindowDays))
+	for _, days := range WindowDays {
+		w := dora.PresetWindow(days, now, loc)
+		windows[w.From.String()] = dora.WindowJSON{From: w.From.String(), To: w.To.String(), TimeZone: loc.String()}
+	}
+	aged := 0
+	refreshed, err := ps.r.store.RefreshReports(ps.tenant, update, func(r dora.Report) (dora.Report, error) {
+		if windows[r.Window.From] != r.Window {
+			return r, errNotSameWindow
+		}
+		aged++
+		return r.AgedTo(now)
+	})
+	switch {
+	case errors.Is(err, errNotSameWindow):
+		return false, nil
+	case err != nil:
+		return false, err
+	case refreshed && aged != len(WindowDays):
+		// Only when a build with other windows wrote the reports; the next run computes them.
+		ps.log.Warn("stored reports cover other windows, computing them on the next run", "stored", aged, "windows", len(WindowDays))
+	}
+	return refreshed, nil
 }
 
 // refreshStale recomputes the project's reports from its stored facts when its settings
@@ -258,20 +341,30 @@ func (ps projectSync) fetchAll(ctx context.Context) ([]dora.Issue, error) {
 	return issues, nil
 }
 
-// fetchChanges reads the issues updated since cursor minus the overlap. Then it reads the ids
-// of all issues still in the project, unless Jira's issue count shows that none left. It returns the merged issue list, the changed issues to store
-// and the ids to delete: stored or fetched issues that are no longer in the project.
-func (ps projectSync) fetchChanges(ctx context.Context, cursor time.Time, stored []dora.Issue) (merged, upserts []dora.Issue, deletes []string, err error) {
+// fetchUpdated reads the issues updated since cursor minus the overlap.
+func (ps projectSync) fetchUpdated(ctx context.Context, cursor time.Time) ([]jira.FetchedIssue, error) {
 	since := cursor.Add(-ps.r.overlap).In(ps.site.userZone).Format(jqlDateLayout)
 	jql := fmt.Sprintf(`project = %s AND updated >= "%s"`, ps.project.ID, since)
 	// The count behind progress reports costs a request, and an incremental fetch is small,
 	// so its progress is the final count only.
 	fetched, err := ps.src.FetchIssues(ctx, jql, nil)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("fetch issues updated since %s: %w", since, err)
+		return nil, fmt.Errorf("fetch issues updated since %s: %w", since, err)
 	}
 	ps.log.Info("project sync progress", "fetched", len(fetched), "total", len(fetched), "updatedSince", since)
+	return fetched, nil
+}
 
+// merge merges the fetched issues into the stored ones. Unless Jira's issue count shows that
+// no issue left the project, it first reads the ids of all issues still in it; counted means
+// that the count was already found to differ. It returns the merged issue list, the changed
+// issues to store and the ids to delete: stored or fetched issues no longer in the project.
+func (ps projectSync) merge(ctx context.Context, fetched []jira.FetchedIssue, counted bool) (merged, upserts []dora.Issue, deletes []string, err error) {
+	storedData, err := ps.r.store.ProjectData(ps.tenant, ps.project.ID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	stored := storedData.Issues
 	changed := make(map[string]dora.Issue, len(fetched))
 	for _, f := range fetched {
 		changed[f.ID] = f.Issue
@@ -286,7 +379,7 @@ func (ps projectSync) fetchChanges(ctx context.Context, cursor time.Time, stored
 
 	// The id pass runs after the fetch, so an issue moved away in between is still dropped.
 	var present map[string]bool
-	if !ps.noneLeft(ctx, known) {
+	if counted || !ps.noneLeft(ctx, known) {
 		ids, err := ps.src.SearchIssueIDs(ctx, "project = "+ps.project.ID)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("list issue ids: %w", err)
