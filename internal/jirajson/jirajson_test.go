@@ -196,3 +196,38 @@ func mustTime(t *testing.T, s string) time.Time {
 	require.NoError(t, err)
 	return parsed
 }
+
+// TestParseJiraLayoutMatchesTimeParse checks the fast parser against time.Parse on valid and
+// invalid timestamps, in UTC and in a local zone with daylight saving time.
+func TestParseJiraLayoutMatchesTimeParse(t *testing.T) {
+	inputs := []string{
+		"2020-06-12T08:13:13.360+0800", "2020-06-12T08:13:13.360-0000", "2020-06-12T08:13:13.360+0000",
+		"2021-03-28T01:30:00.000+0100", "2021-03-28T03:30:00.000+0200", "2021-10-31T02:30:00.000+0100",
+		"2020-02-29T23:59:59.999-1130", "2021-02-29T00:00:00.000+0000", "2020-13-01T00:00:00.000+0000",
+		"2020-06-31T00:00:00.000+0000", "2020-06-12T24:00:00.000+0000", "2020-06-12T08:60:00.000+0000",
+		"2020-06-12T08:13:60.000+0000", "2020-06-12T08:13:13.360+1500", "2020-06-12T08:13:13.360+0860",
+		"2020-06-12T08:13:13.3x0+0800", "2020-06-12 08:13:13.360+0800", "0000-01-01T00:00:00.000+0000",
+		"2020-06-12T08:13:13.360+08:00", "2020-06-12T08:13:13Z", "",
+		"2020-06-12T08:13:13.360+0100", "2020-01-12T08:13:13.360+0000", // the London offset of the day
+	}
+	saved := time.Local
+	t.Cleanup(func() { time.Local = saved })
+	for _, zone := range []string{"UTC", "Europe/London"} {
+		loc, err := time.LoadLocation(zone)
+		require.NoError(t, err)
+		time.Local = loc
+		for _, s := range inputs {
+			want, wantErr := time.Parse(timeLayouts[0], s)
+			got, ok := parseJiraLayout(s)
+			if wantErr != nil {
+				assert.False(t, ok, "%s in %s: time.Parse rejects it", s, zone)
+				continue
+			}
+			if !ok {
+				continue // left to time.Parse, which is always correct
+			}
+			assert.Equal(t, want, got, "%s in %s", s, zone)
+			assert.Equal(t, want.Location().String(), got.Location().String(), "%s in %s", s, zone)
+		}
+	}
+}

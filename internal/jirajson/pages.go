@@ -1,5 +1,7 @@
 package jirajson
 
+import "github.com/devops-metrics/devops-metrics/internal/dora"
+
 // This file holds the paging envelopes, permission replies and error bodies that the Jira
 // client and the Jira emulator exchange.
 
@@ -44,6 +46,78 @@ type BulkChangelogRequest struct {
 	FieldIDs       []string `json:"fieldIds,omitempty"`
 	MaxResults     int      `json:"maxResults,omitempty"`
 	NextPageToken  string   `json:"nextPageToken,omitempty"`
+}
+
+// BulkIssueRequest is the body of POST /rest/api/3/issue/bulkfetch: at most 100 issue ids or
+// keys, and the fields to return.
+type BulkIssueRequest struct {
+	IssueIDsOrKeys []string `json:"issueIdsOrKeys"`
+	Fields         []string `json:"fields,omitempty"`
+}
+
+// BulkIssueResults is the reply of POST /rest/api/3/issue/bulkfetch, with the issues in
+// ascending id order. An issue that is not found or not visible is in neither list.
+// IssueErrors lists the issues Jira failed to return this time, which a new request may get.
+type BulkIssueResults struct {
+	Issues      []IssueRef   `json:"issues"`
+	IssueErrors []IssueError `json:"issueErrors"`
+}
+
+// IssueRef is an issue with only what Issue.Facts and an incremental sync read: ids and
+// instants. Decoding a reply into it skips the names, which are most of an issue's fields.
+type IssueRef struct {
+	ID     string         `json:"id"`
+	Key    string         `json:"key"`
+	Fields IssueRefFields `json:"fields"`
+}
+
+// IssueRefFields are the fields of an IssueRef.
+type IssueRefFields struct {
+	IssueType      Ref   `json:"issuetype"`
+	Status         Ref   `json:"status"`
+	Created        Time  `json:"created"`
+	ResolutionDate Time  `json:"resolutiondate"`
+	Updated        Time  `json:"updated"`
+	Project        Ref   `json:"project"`
+	FixVersions    []Ref `json:"fixVersions"`
+	Versions       []Ref `json:"versions"`
+}
+
+// Ref is an object of which only the id is read, such as a status or a version inside an issue.
+type Ref struct {
+	ID string `json:"id"`
+}
+
+// Facts returns the facts of the issue with the given transitions, like Issue.Facts.
+func (i IssueRef) Facts(transitions []dora.Transition) dora.Issue {
+	return dora.Issue{
+		ID:                i.ID,
+		Key:               i.Key,
+		TypeID:            i.Fields.IssueType.ID,
+		Created:           i.Fields.Created.Time,
+		Resolved:          i.Fields.ResolutionDate.Time,
+		StatusID:          i.Fields.Status.ID,
+		FixVersionIDs:     refIDs(i.Fields.FixVersions),
+		AffectsVersionIDs: refIDs(i.Fields.Versions),
+		Transitions:       transitions,
+	}
+}
+
+func refIDs(refs []Ref) []string {
+	if len(refs) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(refs))
+	for _, r := range refs {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
+// IssueError is one issue that a bulk fetch failed to return, with Jira's reason.
+type IssueError struct {
+	ID           string `json:"id"`
+	ErrorMessage string `json:"errorMessage"`
 }
 
 // CountRequest is the body of POST /rest/api/3/search/approximate-count.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/devops-metrics/devops-metrics/internal/dora"
@@ -23,12 +24,71 @@ var timeLayouts = []string{
 // ParseTime parses a Jira timestamp such as "2020-06-12T08:13:13.360+0800" or an RFC 3339
 // timestamp such as "2020-06-12T00:13:13Z". The result keeps the offset that was written.
 func ParseTime(s string) (time.Time, error) {
+	if t, ok := parseJiraLayout(s); ok {
+		return t, nil
+	}
 	for _, layout := range timeLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t, nil
 		}
 	}
 	return time.Time{}, fmt.Errorf("invalid Jira timestamp %q: expected a form like 2020-06-12T08:13:13.360+0800", s)
+}
+
+// parseJiraLayout parses s in Jira's own layout, "2006-01-02T15:04:05.000-0700", which is
+// every timestamp of a Jira Cloud reply, without time.Parse's walk through the layout. It gives what
+// time.Parse gives, including the choice of time.Local when the offset is the local one at that
+// instant. It reports false for anything else, including out-of-range values, which the caller
+// passes to time.Parse for its exact checks and messages.
+func parseJiraLayout[T string | []byte](s T) (time.Time, bool) {
+	if len(s) != len("2006-01-02T15:04:05.000-0700") || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+		s[13] != ':' || s[16] != ':' || s[19] != '.' || (s[23] != '+' && s[23] != '-') {
+		return time.Time{}, false
+	}
+	num := func(from, to int) int {
+		n := 0
+		for i := from; i < to; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return -1
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	year, month, day := num(0, 4), num(5, 7), num(8, 10)
+	hour, minute, second, milli := num(11, 13), num(14, 16), num(17, 19), num(20, 23)
+	zoneHour, zoneMinute := num(24, 26), num(26, 28)
+	if year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 ||
+		second < 0 || second > 59 || milli < 0 || zoneHour < 0 || zoneHour > 14 || zoneMinute < 0 || zoneMinute > 59 {
+		return time.Time{}, false
+	}
+	if day > time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day() {
+		return time.Time{}, false
+	}
+	offset := zoneHour*3600 + zoneMinute*60
+	if s[23] == '-' {
+		offset = -offset
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, second, milli*int(time.Millisecond), time.UTC).
+		Add(-time.Duration(offset) * time.Second)
+	if _, local := t.In(time.Local).Zone(); local == offset {
+		return t.In(time.Local), true
+	}
+	return t.In(fixedZone(offset)), true
+}
+
+// fixedZones holds the unnamed zones that parseJiraLayout has made, by offset in seconds, so
+// that each offset costs one allocation. A site uses a few offsets.
+var fixedZones sync.Map
+
+// fixedZone returns the unnamed zone of offset seconds east of UTC, as time.Parse makes it.
+func fixedZone(offset int) *time.Location {
+	if loc, ok := fixedZones.Load(offset); ok {
+		return loc.(*time.Location)
+	}
+	loc, _ := fixedZones.LoadOrStore(offset, time.FixedZone("", offset))
+	return loc.(*time.Location)
 }
 
 // Time is a Jira timestamp. JSON null and "" decode to the zero Time, which means "not set".
@@ -42,9 +102,18 @@ func (t *Time) UnmarshalJSON(data []byte) error {
 		t.Time = time.Time{}
 		return nil
 	}
-	var s string
-	if err := json.Unmarshal(data, &s); err != nil {
-		return fmt.Errorf("invalid Jira timestamp %s: expected a string", truncate(data))
+	// The common case, parsed from the bytes: the layout has no character that JSON escapes.
+	if n := len(data); n == len(timeLayouts[0])+2 && data[0] == '"' && data[n-1] == '"' {
+		if parsed, ok := parseJiraLayout(data[1 : n-1]); ok {
+			t.Time = parsed
+			return nil
+		}
+	}
+	s, ok := plainString(data)
+	if !ok {
+		if err := json.Unmarshal(data, &s); err != nil {
+			return fmt.Errorf("invalid Jira timestamp %s: expected a string", truncate(data))
+		}
 	}
 	if s == "" {
 		t.Time = time.Time{}
@@ -58,12 +127,33 @@ func (t *Time) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// plainString returns the content of a JSON string literal without escapes, such as every
+// timestamp Jira sends, without a decoder pass. It reports false for any other value, which
+// the caller decodes in full.
+func plainString(data []byte) (string, bool) {
+	n := len(data)
+	if n < 2 || data[0] != '"' || data[n-1] != '"' {
+		return "", false
+	}
+	inner := data[1 : n-1]
+	for _, c := range inner {
+		if c == '\\' || c == '"' || c < 0x20 || c >= 0x80 {
+			return "", false
+		}
+	}
+	return string(inner), true
+}
+
 // MarshalJSON encodes the time in Jira's own format, or null for the zero Time.
 func (t Time) MarshalJSON() ([]byte, error) {
 	if t.IsZero() {
 		return []byte("null"), nil
 	}
-	return json.Marshal(t.Format(timeLayouts[0]))
+	// The layout's output has no character that JSON escapes, so it is quoted as is.
+	b := make([]byte, 0, len(timeLayouts[0])+2)
+	b = append(b, '"')
+	b = t.AppendFormat(b, timeLayouts[0])
+	return append(b, '"'), nil
 }
 
 // ReleaseDate is a version's release or start date. It decodes "YYYY-MM-DD", which is what
