@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -85,6 +86,12 @@ type Faults struct {
 	MalformedEvery int
 	// NoBulkChangelog makes POST /rest/api/3/changelog/bulkfetch return 404, like a site without that endpoint.
 	NoBulkChangelog bool
+	// NoBulkIssues makes POST /rest/api/3/issue/bulkfetch return 404, like a site without that endpoint.
+	NoBulkIssues bool
+	// BulkIssueErrors makes the first BulkIssueErrors requests to POST /rest/api/3/issue/bulkfetch
+	// (counted apart from the others) list their first visible issue in issueErrors instead of
+	// returning it, as Jira does after a retriable failure.
+	BulkIssueErrors int
 }
 
 // RecordedRequest is one request the emulator received.
@@ -117,7 +124,9 @@ type Emulator struct {
 	logMu    sync.Mutex
 	faults   Faults
 	received int
-	requests []RecordedRequest
+	// bulkIssueRequests counts the requests to /issue/bulkfetch, for Faults.BulkIssueErrors.
+	bulkIssueRequests int
+	requests          []RecordedRequest
 }
 
 // New returns an emulator serving site. The emulator takes ownership of site.
@@ -152,6 +161,7 @@ func (e *Emulator) SetFaults(f Faults) {
 	defer e.logMu.Unlock()
 	e.faults = f
 	e.received = 0
+	e.bulkIssueRequests = 0
 }
 
 // Requests returns a copy of the request log, oldest first.
@@ -365,6 +375,7 @@ func (r *recorder) writeBody(status int, body []byte) {
 		body = r.corrupt(body)
 	}
 	r.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	r.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	r.WriteHeader(status)
 	_, _ = r.Write(body)
 }

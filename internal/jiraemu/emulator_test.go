@@ -627,3 +627,97 @@ func TestProjectAdminPermission(t *testing.T) {
 		})
 	}
 }
+
+func TestBulkIssues(t *testing.T) {
+	site := Generate(GenerateOptions{Seed: 6, Projects: 2, IssuesPerProject: 3})
+	site.Permissions = map[string][]string{testAccount: {"10001"}}
+	ts := newTestServer(t, site)
+	var visible, hidden []*IssueRecord
+	for _, rec := range site.Issues {
+		if rec.index.projectID == "10001" {
+			visible = append(visible, rec)
+		} else {
+			hidden = append(hidden, rec)
+		}
+	}
+	require.Len(t, visible, 3)
+	req := jirajson.BulkIssueRequest{
+		// Out of order, by key and by id, with a hidden issue, an unknown id and a repeat.
+		IssueIDsOrKeys: []string{visible[2].ID, hidden[0].ID, visible[0].Key, "99999999", visible[2].ID},
+		Fields:         []string{"status", "created"},
+	}
+
+	status, body := ts.do(t, "POST", "/rest/api/3/issue/bulkfetch", req)
+	require.Equal(t, 200, status, string(body))
+	var res jirajson.BulkIssueResults
+	require.NoError(t, json.Unmarshal(body, &res))
+
+	require.Len(t, res.Issues, 2, "visible issues only, each once")
+	assert.Equal(t, visible[0].ID, res.Issues[0].ID, "ascending id order")
+	assert.Equal(t, visible[2].ID, res.Issues[1].ID)
+	assert.Empty(t, res.IssueErrors)
+	assert.NotContains(t, string(body), `"issuetype"`, "only the requested fields")
+	assert.Contains(t, string(body), `"issueErrors":[]`)
+
+	ts.emu.SetFaults(Faults{BulkIssueErrors: 1})
+	status, body = ts.do(t, "POST", "/rest/api/3/issue/bulkfetch", req)
+	require.Equal(t, 200, status)
+	res = jirajson.BulkIssueResults{}
+	require.NoError(t, json.Unmarshal(body, &res))
+	require.Len(t, res.IssueErrors, 1, "the injected retriable failure")
+	assert.Equal(t, visible[2].ID, res.IssueErrors[0].ID, "the first visible issue requested")
+	require.Len(t, res.Issues, 1)
+	assert.Equal(t, visible[0].ID, res.Issues[0].ID)
+
+	ts.emu.SetFaults(Faults{NoBulkIssues: true})
+	status, _ = ts.do(t, "POST", "/rest/api/3/issue/bulkfetch", req)
+	assert.Equal(t, 404, status)
+}
+
+func TestBulkIssuesLimits(t *testing.T) {
+	ts := newTestServer(t, Generate(GenerateOptions{Seed: 4, IssuesPerProject: 1}))
+	tooMany := make([]string, 101)
+	for i := range tooMany {
+		tooMany[i] = "1"
+	}
+	for name, ids := range map[string][]string{"no ids": nil, "101 ids": tooMany} {
+		t.Run(name, func(t *testing.T) {
+			status, body := ts.do(t, "POST", "/rest/api/3/issue/bulkfetch", jirajson.BulkIssueRequest{IssueIDsOrKeys: ids})
+			assert.Equal(t, 400, status)
+			assert.Contains(t, string(body), "between 1 and 100")
+		})
+	}
+	status, _ := ts.do(t, "GET", "/rest/api/3/issue/bulkfetch", nil)
+	assert.Equal(t, 405, status)
+}
+
+// TestHistoriesJSONMatchesEncoder checks the emulator's own changelog encoding against
+// encoding/json on edge cases, generated histories and the sample site's.
+func TestHistoriesJSONMatchesEncoder(t *testing.T) {
+	check := func(t *testing.T, histories []jirajson.History) {
+		t.Helper()
+		want, err := json.Marshal(histories)
+		require.NoError(t, err)
+		if histories == nil {
+			want = []byte("[]") // the emulator writes an empty list, as Jira does
+		}
+		assert.JSONEq(t, string(want), string(appendHistoriesJSON(nil, histories)))
+	}
+	t.Run("edge cases", func(t *testing.T) {
+		check(t, nil)
+		check(t, []jirajson.History{})
+		check(t, []jirajson.History{{ID: "1"}, {ID: "2", Items: []jirajson.HistoryItem{{Field: "status", ToString: "Done \"now\" <ok> & \u00e9\n"}}}})
+	})
+	t.Run("generated site", func(t *testing.T) {
+		for _, rec := range Generate(GenerateOptions{Seed: 7, IssuesPerProject: 200}).Issues {
+			check(t, rec.Histories)
+		}
+	})
+	t.Run("sample site", func(t *testing.T) {
+		site, err := LoadDir(samplesite.Dir(t))
+		require.NoError(t, err)
+		for _, rec := range site.Issues {
+			check(t, rec.Histories)
+		}
+	})
+}

@@ -21,6 +21,7 @@ const (
 	searchIDMaxResults   = 5000
 	searchChangelogCap   = 40
 	bulkMaxIssues        = 1000
+	bulkIssueMaxIssues   = 100
 	bulkMaxFieldIDs      = 10
 	bulkMaxResults       = 10000
 	bulkDefaultResults   = 1000
@@ -73,6 +74,14 @@ func (e *Emulator) route(w *recorder, r *http.Request, apiPath string, user call
 		h, method = e.handleBulkChangelog, http.MethodPost
 		if faults.NoBulkChangelog {
 			writeError(w, http.StatusNotFound, "No resource found at /rest/api/3/changelog/bulkfetch.")
+			return
+		}
+	case apiPath == "/rest/api/3/issue/bulkfetch":
+		h, method = func(w *recorder, r *http.Request, user caller) {
+			e.handleBulkIssues(w, r, user, e.nextBulkIssueFails(faults))
+		}, http.MethodPost
+		if faults.NoBulkIssues {
+			writeError(w, http.StatusNotFound, "No resource found at /rest/api/3/issue/bulkfetch.")
 			return
 		}
 	case projectPath.MatchString(apiPath):
@@ -246,40 +255,74 @@ func (e *Emulator) handleSearch(w *recorder, r *http.Request, user caller) {
 		offset = c.Offset
 	}
 	page, isLast := pageOf(matches, offset, pageSize)
-	issues := make([]map[string]any, 0, len(page))
-	for _, rec := range page {
-		issues = append(issues, issueJSON(rec, req.Fields, onlyID, expandChangelog))
+	body := append(make([]byte, 0, 256*len(page)+64), `{"issues":[`...)
+	for i, rec := range page {
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = appendIssueJSON(body, rec, req.Fields, onlyID, expandChangelog)
 	}
-	res := map[string]any{"issues": issues, "isLast": isLast}
+	body = append(body, `],"isLast":`...)
+	body = strconv.AppendBool(body, isLast)
 	if !isLast {
-		res["nextPageToken"] = e.sealCursor(cursor{Query: binding, Offset: offset + len(page)})
+		body = append(body, `,"nextPageToken":`...)
+		body = appendJSONString(body, e.sealCursor(cursor{Query: binding, Offset: offset + len(page)}))
 	}
-	writeJSONReply(w, http.StatusOK, res)
+	w.writeBody(http.StatusOK, append(body, '}'))
 }
 
-// issueJSON renders an issue with the requested fields, and with the newest 40 histories,
-// newest first, when the changelog is expanded.
-func issueJSON(rec *IssueRecord, fields []string, onlyID, changelog bool) map[string]any {
-	out := map[string]any{"id": rec.ID}
+// appendIssueJSON appends an issue with the requested fields, and with the newest 40
+// histories, newest first, when the changelog is expanded. The fields are copied as stored, in
+// name order, so a page costs little more than copying its bytes.
+func appendIssueJSON(b []byte, rec *IssueRecord, fields []string, onlyID, changelog bool) []byte {
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, rec.ID)
 	if onlyID {
-		return out
+		return append(b, '}')
 	}
-	out["key"] = rec.Key
+	b = append(b, `,"key":`...)
+	b = appendJSONString(b, rec.Key)
 	all := len(fields) == 0 || slices.Contains(fields, "*all") || slices.Contains(fields, "*navigable")
-	selected := map[string]json.RawMessage{}
-	for name, raw := range rec.Fields {
+	names := make([]string, 0, len(rec.Fields))
+	for name := range rec.Fields {
 		if all || slices.Contains(fields, name) {
-			selected[name] = raw
+			names = append(names, name)
 		}
 	}
-	out["fields"] = selected
+	slices.Sort(names)
+	b = append(b, `,"fields":{`...)
+	for i, name := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, name)
+		b = append(b, ':')
+		b = append(b, rec.Fields[name]...)
+	}
+	b = append(b, '}')
 	if changelog {
 		n := min(len(rec.Histories), searchChangelogCap)
 		newest := slices.Clone(rec.Histories[len(rec.Histories)-n:])
 		slices.Reverse(newest)
-		out["changelog"] = map[string]any{"startAt": 0, "maxResults": n, "total": len(rec.Histories), "histories": orEmpty(newest)}
+		b = fmt.Appendf(b, `,"changelog":{"startAt":0,"maxResults":%d,"total":%d,"histories":`, n, len(rec.Histories))
+		b = appendHistoriesJSON(b, newest)
+		b = append(b, '}')
 	}
-	return out
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string. Plain ASCII is quoted directly; anything else
+// goes through the JSON encoder.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			quoted, _ := json.Marshal(s)
+			return append(b, quoted...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 func (e *Emulator) handleCount(w *recorder, r *http.Request, user caller) {
@@ -369,11 +412,133 @@ func (e *Emulator) handleBulkChangelog(w *recorder, r *http.Request, user caller
 			break
 		}
 	}
-	res := jirajson.BulkChangelogResponse{IssueChangeLogs: logs}
-	if issueIdx < len(req.IssueIDsOrKeys) && emitted >= pageSize {
-		res.NextPageToken = e.sealCursor(cursor{Query: binding, Offset: issueIdx, Inner: histIdx})
+	body := append(make([]byte, 0, 64+200*emitted), `{"issueChangeLogs":[`...)
+	for i, log := range logs {
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = append(body, `{"issueId":`...)
+		body = appendJSONString(body, log.IssueID)
+		body = append(body, `,"changeHistories":`...)
+		body = appendHistoriesJSON(body, log.ChangeHistories)
+		body = append(body, '}')
 	}
-	writeJSONReply(w, http.StatusOK, res)
+	body = append(body, ']')
+	if issueIdx < len(req.IssueIDsOrKeys) && emitted >= pageSize {
+		body = append(body, `,"nextPageToken":`...)
+		body = appendJSONString(body, e.sealCursor(cursor{Query: binding, Offset: issueIdx, Inner: histIdx}))
+	}
+	w.writeBody(http.StatusOK, append(body, '}'))
+}
+
+// appendHistoriesJSON appends histories as a JSON array, as encoding/json writes a
+// []jirajson.History, without its reflection: the changelog replies are most of the bytes
+// that the emulator sends.
+func appendHistoriesJSON(b []byte, histories []jirajson.History) []byte {
+	b = append(b, '[')
+	for i, h := range histories {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":`...)
+		b = appendJSONString(b, h.ID)
+		b = append(b, `,"created":`...)
+		created, _ := h.Created.MarshalJSON() // never fails
+		b = append(b, created...)
+		b = append(b, `,"items":`...)
+		if h.Items == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for j, it := range h.Items {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, `{"field":`...)
+				b = appendJSONString(b, it.Field)
+				b = append(b, `,"fieldtype":`...)
+				b = appendJSONString(b, it.FieldType)
+				if it.FieldID != "" {
+					b = append(b, `,"fieldId":`...)
+					b = appendJSONString(b, it.FieldID)
+				}
+				b = append(b, `,"from":`...)
+				b = appendJSONString(b, it.From)
+				b = append(b, `,"fromString":`...)
+				b = appendJSONString(b, it.FromString)
+				b = append(b, `,"to":`...)
+				b = appendJSONString(b, it.To)
+				b = append(b, `,"toString":`...)
+				b = appendJSONString(b, it.ToString)
+				b = append(b, '}')
+			}
+			b = append(b, ']')
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+// handleBulkIssues serves POST /issue/bulkfetch: the requested fields of up to 100 issues, by
+// id or key, in ascending id order. Issues not found or not visible are left out.
+// With failOne, the first visible issue is listed in issueErrors instead.
+func (e *Emulator) handleBulkIssues(w *recorder, r *http.Request, user caller, failOne bool) {
+	var req jirajson.BulkIssueRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	if len(req.IssueIDsOrKeys) == 0 || len(req.IssueIDsOrKeys) > bulkIssueMaxIssues {
+		writeFieldError(w, http.StatusBadRequest, "issueIdsOrKeys", fmt.Sprintf("Provide between 1 and %d issue ids or keys; got %d.", bulkIssueMaxIssues, len(req.IssueIDsOrKeys)))
+		return
+	}
+	var found []*IssueRecord
+	issueErrors := []jirajson.IssueError{}
+	seen := map[string]bool{}
+	for _, idOrKey := range req.IssueIDsOrKeys {
+		rec := e.findIssue(idOrKey)
+		if rec == nil || seen[rec.ID] || !e.canBrowse(user.accountID, rec.index.projectID) {
+			continue
+		}
+		seen[rec.ID] = true
+		if failOne && len(issueErrors) == 0 {
+			issueErrors = append(issueErrors, jirajson.IssueError{ID: rec.ID, ErrorMessage: "The issue could not be retrieved. Try again."})
+			continue
+		}
+		found = append(found, rec)
+	}
+	slices.SortFunc(found, func(a, b *IssueRecord) int { return compareNumericIDs(a.ID, b.ID) })
+	body := append(make([]byte, 0, 256*len(found)+64), `{"issues":[`...)
+	for i, rec := range found {
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = appendIssueJSON(body, rec, req.Fields, false, false)
+	}
+	errorsJSON, err := jsonMarshal(issueErrors)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "encode reply: "+err.Error())
+		return
+	}
+	body = append(body, `],"issueErrors":`...)
+	body = append(body, errorsJSON...)
+	w.writeBody(http.StatusOK, append(body, '}'))
+}
+
+// nextBulkIssueFails counts a request to /issue/bulkfetch and reports whether it is one of the
+// first faults.BulkIssueErrors.
+func (e *Emulator) nextBulkIssueFails(faults Faults) bool {
+	e.logMu.Lock()
+	defer e.logMu.Unlock()
+	e.bulkIssueRequests++
+	return e.bulkIssueRequests <= faults.BulkIssueErrors
+}
+
+// compareNumericIDs orders numeric ids by value: shorter first, then byte order.
+func compareNumericIDs(a, b string) int {
+	if len(a) != len(b) {
+		return len(a) - len(b)
+	}
+	return strings.Compare(a, b)
 }
 
 // filterHistories keeps the items whose field id (or field name, for items without an id)
@@ -413,7 +578,9 @@ func (e *Emulator) handleIssueChangelog(w *recorder, r *http.Request, user calle
 		return
 	}
 	values, isLast := pageOf(rec.Histories, startAt, maxResults)
-	writeJSONReply(w, http.StatusOK, jirajson.PageBeanChangelog{StartAt: startAt, MaxResults: maxResults, Total: len(rec.Histories), IsLast: isLast, Values: orEmpty(values)})
+	body := fmt.Appendf(nil, `{"startAt":%d,"maxResults":%d,"total":%d,"isLast":%t,"values":`, startAt, maxResults, len(rec.Histories), isLast)
+	body = appendHistoriesJSON(body, values)
+	w.writeBody(http.StatusOK, append(body, '}'))
 }
 
 func (e *Emulator) handleMyPermissions(w *recorder, r *http.Request, user caller) {
