@@ -27,16 +27,19 @@ func TestRequestCountOfLargeProject(t *testing.T) {
 	require.NoError(t, err)
 
 	require.Len(t, data.Issues, 10000)
-	searchPages := emu.Count("/rest/api/3/search/jql")
+	idPages := emu.Count("/rest/api/3/search/jql")
+	issuePages := emu.Count("/rest/api/3/issue/bulkfetch")
 	bulkPages := emu.Count("/rest/api/3/changelog/bulkfetch")
 	versionPages := emu.Count("/rest/api/3/project/*/version")
-	metadata := emu.Count("") - searchPages - bulkPages - versionPages
-	assert.Equal(t, ceilDiv(10000, 100), searchPages, "100 issues a search page")
-	assert.Equal(t, ceilDiv(10000, 1000), bulkPages, "1,000 issues a bulkfetch page")
+	metadata := emu.Count("") - idPages - issuePages - bulkPages - versionPages
+	assert.Equal(t, ceilDiv(10000, 5000), idPages, "5,000 ids a search page")
+	assert.Equal(t, ceilDiv(10000, 100), issuePages, "100 issues an issue bulkfetch")
+	assert.Equal(t, ceilDiv(10000, 1000), bulkPages, "1,000 issues a changelog bulkfetch page")
 	assert.Equal(t, ceilDiv(60, 50), versionPages, "50 versions a page")
 	assert.Equal(t, 4, metadata, "project, myself, statuses and issue types")
 	assert.Zero(t, emu.Count("/rest/api/3/issue/*/changelog"))
-	t.Logf("requests: %d search + %d bulkfetch + %d version + %d metadata = %d", searchPages, bulkPages, versionPages, metadata, emu.Count(""))
+	t.Logf("requests: %d id search + %d issue bulkfetch + %d changelog bulkfetch + %d version + %d metadata = %d",
+		idPages, issuePages, bulkPages, versionPages, metadata, emu.Count(""))
 }
 
 // BenchmarkLoadProject10000 reads a generated 10,000-issue project through the emulator on

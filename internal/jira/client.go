@@ -1,6 +1,7 @@
 package jira
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -85,13 +86,15 @@ type RequestObservation struct {
 
 // Client reads one Jira Cloud site. It is safe for concurrent use.
 type Client struct {
-	jc      *gojira.Client
-	site    *url.URL
-	log     *slog.Logger
-	opts    Options
-	slots   chan struct{}
-	noBulk  atomic.Bool // set once bulkfetch returned 404 or 405
-	cleanup func()
+	jc     *gojira.Client
+	site   *url.URL
+	log    *slog.Logger
+	opts   Options
+	slots  chan struct{}
+	noBulk atomic.Bool // set once changelog bulkfetch returned 404 or 405
+	// noBulkIssues is set once issue bulkfetch returned 404 or 405.
+	noBulkIssues atomic.Bool
+	cleanup      func()
 }
 
 // NewBasic returns a client that authenticates with an Atlassian account email and API token
@@ -347,10 +350,19 @@ func (c *Client) send(ctx context.Context, method, target string, body any) (*re
 		return nil, err
 	}
 	defer func() { _ = resp.Body.Close() }() // the body is read in full below; a close error changes nothing
-	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
+	// A buffer of the announced length, plus the room bytes.Buffer wants free before each read,
+	// takes the body in one allocation. io.ReadAll would grow and copy its buffer about a dozen
+	// times for a 2 MB reply.
+	size := bytes.MinRead
+	if resp.ContentLength > 0 && resp.ContentLength <= maxBodyBytes {
+		size += int(resp.ContentLength)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	_, readErr := buf.ReadFrom(io.LimitReader(resp.Body, maxBodyBytes+1))
 	if readErr != nil {
 		return nil, fmt.Errorf("read reply body: %w", readErr)
 	}
+	data := buf.Bytes()
 	if len(data) > maxBodyBytes {
 		return nil, fmt.Errorf("reply body exceeds %d bytes", maxBodyBytes)
 	}

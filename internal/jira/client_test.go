@@ -378,14 +378,33 @@ func TestSearchIssueIDsUses5000Pages(t *testing.T) {
 }
 
 func TestFetchIssuesReportsProgress(t *testing.T) {
-	site := jiraemu.Generate(jiraemu.GenerateOptions{Seed: 11, IssuesPerProject: 250})
+	site := jiraemu.Generate(jiraemu.GenerateOptions{Seed: 11, IssuesPerProject: 2500})
 	_, client := startEmulator(t, site, jira.Options{})
 	var calls [][2]int
 
 	_, err := client.FetchIssues(t.Context(), "project = GA", func(fetched, total int) { calls = append(calls, [2]int{fetched, total}) })
 	require.NoError(t, err)
 
-	assert.Equal(t, [][2]int{{100, 250}, {200, 250}, {250, 250}, {250, 250}}, calls)
+	require.Len(t, calls, 4, "after the id list and after each chunk of 1,000: %v", calls)
+	assert.Equal(t, [2]int{0, 2500}, calls[0])
+	assert.Equal(t, [2]int{2500, 2500}, calls[3])
+	for i := 1; i < len(calls); i++ {
+		assert.Greater(t, calls[i][0], calls[i-1][0], "issues read grow with every call")
+		assert.Equal(t, 2500, calls[i][1], "the total is the number of ids")
+	}
+}
+
+func TestFetchIssuesReportsSearchProgress(t *testing.T) {
+	site := jiraemu.Generate(jiraemu.GenerateOptions{Seed: 11, IssuesPerProject: 250})
+	emu, client := startEmulator(t, site, jira.Options{})
+	emu.SetFaults(jiraemu.Faults{NoBulkIssues: true})
+	var calls [][2]int
+
+	_, err := client.FetchIssues(t.Context(), "project = GA", func(fetched, total int) { calls = append(calls, [2]int{fetched, total}) })
+	require.NoError(t, err)
+
+	assert.Equal(t, [][2]int{{0, 250}, {100, 250}, {200, 250}, {250, 250}, {250, 250}}, calls,
+		"the id list, then each search page of the fallback, then the histories")
 }
 
 func TestExpiredPageTokenIsRejected(t *testing.T) {
@@ -458,7 +477,12 @@ func TestFetchIssuesDeduplicatesMovedIssues(t *testing.T) {
 	pages := 0
 	var moved string
 
+	// The search pages are the fallback for sites without issue bulkfetch.
+	emu.SetFaults(jiraemu.Faults{NoBulkIssues: true})
 	issues, err := client.FetchIssues(t.Context(), "project = GA ORDER BY updated ASC", func(fetched, total int) {
+		if fetched == 0 {
+			return // the id list, before the search pages
+		}
 		pages++
 		if pages == 1 {
 			// The oldest-updated issue changes now, so it sorts last and the second page repeats it.
@@ -476,7 +500,7 @@ func TestFetchIssuesDeduplicatesMovedIssues(t *testing.T) {
 	}
 	assert.Equal(t, len(seen), len(issues), "no issue appears twice")
 	assert.Equal(t, 1, seen[moved])
-	assert.Equal(t, 2, emu.Count("/rest/api/3/search/jql")-1, "two search pages besides the probe")
+	assert.Equal(t, 2, emu.Count("/rest/api/3/search/jql")-2, "two search pages besides the id list and the probe")
 }
 
 func TestFetchIssuesFailsOnHistoryError(t *testing.T) {
@@ -588,12 +612,18 @@ func TestConcurrencyCapIsPerSite(t *testing.T) {
 		inFlight++
 		maxInFlight = max(maxInFlight, inFlight)
 		mu.Unlock()
-		defer func() {
-			mu.Lock()
-			inFlight--
-			mu.Unlock()
-		}()
-		emu.ServeHTTP(w, r)
+		// The reply is held until the request no longer counts, because a client that has the
+		// whole reply may send its next request at once.
+		rec := httptest.NewRecorder()
+		emu.ServeHTTP(rec, r)
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		for name, values := range rec.Header() {
+			w.Header()[name] = values
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
 	}))
 	t.Cleanup(srv.Close)
 

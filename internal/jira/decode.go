@@ -3,23 +3,19 @@ package jira
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
+
+	jsonv2 "github.com/go-json-experiment/json"
 
 	"github.com/devops-metrics/devops-metrics/internal/jirajson"
 )
 
 // decodeJSON decodes one JSON value from data into out and rejects trailing data, so a
-// truncated or concatenated body is an error rather than a partial result.
+// truncated or concatenated body is an error rather than a partial result. It uses the
+// encoding/json/v2 implementation, which decodes in one pass where encoding/json scans a
+// value twice. A reply with a duplicate member name or invalid UTF-8 is an error there.
 func decodeJSON(data []byte, out any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(out); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("unexpected data after the JSON value")
-	}
-	return nil
+	return jsonv2.Unmarshal(data, out)
 }
 
 // decodeErrorBody reads Jira's error body {"errorMessages":[...],"errors":{...}}.

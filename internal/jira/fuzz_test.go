@@ -49,6 +49,37 @@ func FuzzDecodeIssuePage(f *testing.F) {
 	})
 }
 
+func FuzzDecodeBulkIssues(f *testing.F) {
+	f.Add([]byte(`{"issues":[{"id":"10063","key":"EE-1","fields":{"issuetype":{"id":"10001"},"status":{"id":"3"},"created":"2020-06-12T08:13:13.360+0800","project":{"id":"10003"}}}],"issueErrors":[{"id":"10064","errorMessage":"try again"}]}`))
+	f.Add([]byte(`{"issues":[{"id":"10063"},{"id":"10063"}],"issueErrors":[]}`))
+	f.Add([]byte(`{"issues":[{"id":"99"}]}`))
+	f.Add([]byte(`{"issues":[],"issueErrors":[{"id":"10063"}]}`))
+	f.Add([]byte(`{"issues": [ not json`))
+	requested := []string{"10063", "10064"}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var res jirajson.BulkIssueResults
+		if decodeBulkIssues(data, requested, &res) != nil {
+			return
+		}
+		seen := map[string]bool{}
+		for _, issue := range res.Issues {
+			if issue.ID != "10063" && issue.ID != "10064" {
+				t.Fatalf("accepted issue %q, which was not requested", issue.ID)
+			}
+			if seen[issue.ID] {
+				t.Fatalf("accepted issue %q twice", issue.ID)
+			}
+			seen[issue.ID] = true
+			_ = issue.Facts(nil)
+		}
+		for _, e := range res.IssueErrors {
+			if seen[e.ID] || (e.ID != "10063" && e.ID != "10064") {
+				t.Fatalf("accepted an error for issue %q", e.ID)
+			}
+		}
+	})
+}
+
 func FuzzDecodeEnvelopes(f *testing.F) {
 	for _, seed := range []string{
 		`{"startAt":0,"maxResults":50,"total":2,"isLast":true,"values":[{"id":"10003","key":"EE","name":"Enterprise Edition"}]}`,

@@ -14,6 +14,7 @@ var readPOSTPaths = map[string]bool{
 	"/rest/api/3/search/jql":               true,
 	"/rest/api/3/search/approximate-count": true,
 	"/rest/api/3/changelog/bulkfetch":      true,
+	"/rest/api/3/issue/bulkfetch":          true,
 	"/rest/api/3/permissions/check":        true,
 }
 

@@ -58,6 +58,9 @@ func TestGuardBlocksWrites(t *testing.T) {
 		{"POST", "/rest/api/3/search/jql/../../issue"},
 		{"POST", "/rest/api/3/search/jql/"},
 		{"POST", "/rest/api/3/changelog/bulkfetch/x"},
+		{"POST", "/rest/api/3/issue/bulkfetch/x"},
+		{"POST", "/rest/api/3/issue/10001/bulkfetch"},
+		{"POST", "/rest/api/3/issue/bulk"},
 		{"POST", "/rest/api/2/search/jql"},
 		{"PUT", "/rest/api/3/issue/10001"},
 		{"PUT", "/rest/api/3/issue/10001/assignee"},
@@ -133,6 +136,7 @@ func TestGuardAllowsReads(t *testing.T) {
 		{"POST", "/rest/api/3/search/jql"},
 		{"POST", "/rest/api/3/search/approximate-count"},
 		{"POST", "/rest/api/3/changelog/bulkfetch"},
+		{"POST", "/rest/api/3/issue/bulkfetch"},
 		{"POST", "/rest/api/3/permissions/check"},
 	}
 	for _, base := range []string{"https://sample.atlassian.net", "https://api.atlassian.com/ex/jira/cloud-1"} {

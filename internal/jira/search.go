@@ -70,33 +70,56 @@ func (c *Client) SearchIssues(ctx context.Context, jql string, page func([]Fetch
 // lacks. A zero creation time would start lead and recovery times in year 1, and an issue
 // without a key, status or issue type cannot be classified or shown, so such a reply is broken.
 func checkIssueFields(issue jirajson.Issue) error {
+	return checkFacts(issue.ID, issue.Key, issue.Fields.Created.Time, issue.Fields.Status.ID, issue.Fields.IssueType.ID)
+}
+
+// checkFacts is checkIssueFields on the values it checks.
+func checkFacts(id, key string, created time.Time, statusID, typeID string) error {
 	missing := ""
 	switch {
-	case issue.Key == "":
+	case key == "":
 		missing = "key"
-	case issue.Fields.Created.IsZero():
+	case created.IsZero():
 		missing = "created time"
-	case issue.Fields.Status.ID == "":
+	case statusID == "":
 		missing = "status"
-	case issue.Fields.IssueType.ID == "":
+	case typeID == "":
 		missing = "issue type"
 	default:
 		return nil
 	}
-	return fmt.Errorf("issue %s (%s) has no %s: Jira sent a malformed issue", issue.ID, issue.Key, missing)
+	return fmt.Errorf("issue %s (%s) has no %s: Jira sent a malformed issue", id, key, missing)
 }
 
 // SearchIssueIDs returns the ids of every issue that matches jql, with pages of up to 5,000
 // ids. It is the cheap way to find deleted or moved issues.
+// An id that is not a decimal number of at most 19 digits (a Java long, as Jira stores them) is
+// an error, because the bulk requests and the store rely on numeric ids.
 func (c *Client) SearchIssueIDs(ctx context.Context, jql string) ([]string, error) {
 	var ids []string
 	err := c.search(ctx, jql, []string{"id"}, idPageSize, func(issues []jirajson.Issue) error {
 		for _, issue := range issues {
+			if !numericID(issue.ID) {
+				return fmt.Errorf("search issue ids matching %q: issue id %.40q is not a number: Jira sent a malformed id", jql, issue.ID)
+			}
 			ids = append(ids, issue.ID)
 		}
 		return nil
 	})
 	return ids, err
+}
+
+// numericID reports whether id is a decimal number of 1 to 19 digits.
+func numericID(id string) bool {
+	if id == "" || len(id) > 19 {
+		return false
+	}
+	for _, r := range id {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // search follows the nextPageToken chain of POST /search/jql.
@@ -213,7 +236,7 @@ func (c *Client) bulkHistories(ctx context.Context, ids []string, add func(strin
 	stalePages := 0
 	for n := 1; n <= maxPages; n++ {
 		req := jirajson.BulkChangelogRequest{IssueIDsOrKeys: ids, FieldIDs: []string{"status"}, MaxResults: bulkHistories, NextPageToken: token}
-		var res jirajson.BulkChangelogResponse
+		var res statusChangelogPage
 		if err := c.call(ctx, "POST", "/rest/api/3/changelog/bulkfetch", nil, req, &res); err != nil {
 			return fmt.Errorf("fetch changelogs of %d issues from %s, page %d: %w", len(ids), ids[0], n, err)
 		}
@@ -237,7 +260,7 @@ func (c *Client) bulkHistories(ctx context.Context, ids []string, add func(strin
 			return fmt.Errorf("fetch changelogs of %d issues from %s, page %d: two pages in a row repeated only histories already read, yet Jira sent another nextPageToken", len(ids), ids[0], n)
 		}
 		for _, log := range res.IssueChangeLogs {
-			add(log.IssueID, log.ChangeHistories)
+			add(log.IssueID, log.histories())
 		}
 		if res.NextPageToken == "" {
 			// Jira leaves out issues without matching histories; they have no status changes.
@@ -279,18 +302,42 @@ func (c *Client) issueHistories(ctx context.Context, id string) ([]jirajson.Hist
 	return nil, fmt.Errorf("fetch changelog of %s: more than %d pages", id, maxPages)
 }
 
-// FetchIssues runs jql and returns every matching issue with its complete status history.
-// It costs the search pages plus one bulkfetch page per 1,000 issues (more when they have
-// over 10,000 status changes together), plus one count request when progress is not nil.
-// Bulkfetch requests start as soon as 1,000 ids have arrived, while the search goes on.
-// An issue that two search pages both return (it changed during the search) appears once.
-// NOTE: a change during the search can also shift an issue past a page boundary, so that no
-// page returns it. Callers that must see every issue reconcile with SearchIssueIDs.
-// progress, when not nil, is called with the issues found so far and Jira's approximate
-// total (0 when the count failed) after each search page, and once more when the histories are in.
+// FetchIssues runs jql and returns every matching issue with its complete status history, in
+// ascending id order. It lists the matching ids first, 5,000 a page, then reads the issues in
+// chunks of 1,000, up to MaxConcurrency requests at once: their fields from /issue/bulkfetch,
+// 100 a request, and their status histories from /changelog/bulkfetch. So it costs one id page
+// per 5,000 issues, one issue request per 100 and one changelog request per 1,000 (more when
+// they have over 10,000 status changes together). A site that returns 404 or 405 for
+// /issue/bulkfetch is read with search pages instead (searchIssues).
+// NOTE: an issue that starts to match after its id page was read is not returned, and one that
+// stops matching later is still returned. Callers that must see every issue read the changes
+// since the start of the call in their next call.
+// progress, when not nil, is called with the issues read so far and the number of matching ids,
+// after the id pages and after each chunk. Its calls never overlap.
 func (c *Client) FetchIssues(ctx context.Context, jql string, progress func(fetched, total int)) ([]FetchedIssue, error) {
 	start := c.opts.Now()
 	c.log.Info("jira fetch started", "jql", jql)
+	var issues []FetchedIssue
+	err := errNoBulkIssues
+	if !c.noBulkIssues.Load() {
+		issues, err = c.fetchByIDs(ctx, jql, progress)
+	}
+	if errors.Is(err, errNoBulkIssues) {
+		issues, err = c.searchIssues(ctx, jql, progress)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.log.Info("jira fetch finished", "jql", jql, "issues", len(issues), "duration", c.opts.Now().Sub(start))
+	return issues, nil
+}
+
+// searchIssues is FetchIssues for a site without /issue/bulkfetch. It reads the issues with
+// search pages of 100, one after the other because each page carries the next page's token,
+// while bulkfetch requests for the histories of each 1,000 issues run beside it. With progress,
+// it first requests Jira's approximate count for the total.
+// An issue that two search pages both return (it changed during the search) appears once.
+func (c *Client) searchIssues(ctx context.Context, jql string, progress func(fetched, total int)) ([]FetchedIssue, error) {
 	total := 0
 	if progress != nil {
 		n, err := c.CountIssues(ctx, jql)
@@ -343,10 +390,10 @@ func (c *Client) FetchIssues(ctx context.Context, jql string, progress func(fetc
 	for i := range issues {
 		issues[i].Transitions = jirajson.Transitions(histories[issues[i].ID])
 	}
+	slices.SortFunc(issues, func(a, b FetchedIssue) int { return compareIDs(a.ID, b.ID) })
 	if progress != nil {
 		progress(len(issues), len(issues))
 	}
-	c.log.Info("jira fetch finished", "jql", jql, "issues", len(issues), "duration", c.opts.Now().Sub(start))
 	return issues, nil
 }
 

@@ -1,0 +1,88 @@
+package jira_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/devops-metrics/devops-metrics/internal/jira"
+	"github.com/devops-metrics/devops-metrics/internal/jiraemu"
+)
+
+// bulkSite is a project of 1,500 issues, every 50th with 60 to 120 status changes, so that
+// fetches span two chunks and changelogs longer than the search's 40 histories.
+func bulkSite() *jiraemu.Site {
+	return jiraemu.Generate(jiraemu.GenerateOptions{Seed: 21, IssuesPerProject: 1500})
+}
+
+func TestFetchIssuesBulkEqualsSearch(t *testing.T) {
+	_, bulkClient := startEmulator(t, bulkSite(), jira.Options{})
+	searchEmu, searchClient := startEmulator(t, bulkSite(), jira.Options{})
+	searchEmu.SetFaults(jiraemu.Faults{NoBulkIssues: true})
+
+	byBulk, err := bulkClient.FetchIssues(t.Context(), "project = GA", nil)
+	require.NoError(t, err)
+	bySearch, err := searchClient.FetchIssues(t.Context(), "project = GA", nil)
+	require.NoError(t, err)
+
+	require.Len(t, byBulk, 1500)
+	assert.Equal(t, bySearch, byBulk)
+	assert.Positive(t, searchEmu.Count("/rest/api/3/issue/bulkfetch"), "the search client tried issue bulkfetch first")
+}
+
+func TestFetchIssuesRemembersMissingBulkfetch(t *testing.T) {
+	emu, client := startEmulator(t, bulkSite(), jira.Options{})
+	emu.SetFaults(jiraemu.Faults{NoBulkIssues: true})
+
+	_, err := client.FetchIssues(t.Context(), "project = GA", nil)
+	require.NoError(t, err)
+	tried := emu.Count("/rest/api/3/issue/bulkfetch")
+	_, err = client.FetchIssues(t.Context(), "project = GA", nil)
+	require.NoError(t, err)
+
+	assert.Positive(t, tried)
+	assert.Equal(t, tried, emu.Count("/rest/api/3/issue/bulkfetch"), "the second fetch goes straight to the search pages")
+}
+
+func TestFetchIssuesRetriesIssueErrors(t *testing.T) {
+	_, cleanClient := startEmulator(t, bulkSite(), jira.Options{})
+	emu, client := startEmulator(t, bulkSite(), jira.Options{})
+	emu.SetFaults(jiraemu.Faults{BulkIssueErrors: 2})
+
+	want, err := cleanClient.FetchIssues(t.Context(), "project = GA", nil)
+	require.NoError(t, err)
+	got, err := client.FetchIssues(t.Context(), "project = GA", nil)
+	require.NoError(t, err)
+
+	assert.Equal(t, want, got)
+	assert.Equal(t, 15+2, emu.Count("/rest/api/3/issue/bulkfetch"), "the two issues in issueErrors were requested again")
+}
+
+func TestFetchIssuesFailsOnLastingIssueErrors(t *testing.T) {
+	emu, client := startEmulator(t, bulkSite(), jira.Options{})
+	emu.SetFaults(jiraemu.Faults{BulkIssueErrors: 1 << 30})
+
+	_, err := client.FetchIssues(t.Context(), "project = GA", nil)
+
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Jira failed to return 1 of them after 3 requests")
+}
+
+func TestFetchIssuesSkipsVanishedIssues(t *testing.T) {
+	site := bulkSite()
+	emu, client := startEmulator(t, site, jira.Options{})
+	deleted := site.Issues[700].ID
+
+	issues, err := client.FetchIssues(t.Context(), "project = GA", func(fetched, _ int) {
+		if fetched == 0 { // after the id list, before any issue is read
+			require.NoError(t, emu.DeleteIssue(deleted))
+		}
+	})
+	require.NoError(t, err)
+
+	assert.Len(t, issues, 1499)
+	for _, issue := range issues {
+		assert.NotEqual(t, deleted, issue.ID)
+	}
+}
