@@ -79,20 +79,25 @@ var (
 
 // Bucket and key names. See the layout in the package documentation.
 var (
-	bucketMeta         = []byte("meta")
-	bucketTenants      = []byte("tenants")
-	bucketProjects     = []byte("projects")
-	bucketIssues       = []byte("issues")
-	bucketReports      = []byte("reports")
-	keySchema          = []byte("schema")
-	keyProject         = []byte("project")
-	keySettings        = []byte("settings")
-	keySync            = []byte("sync")
-	keyStatuses        = []byte("statuses")
-	keyIssueTypes      = []byte("issuetypes")
-	keyVersions        = []byte("versions")
-	keyIncidentJQL     = []byte("incidentjql")
-	defaultLockWait    = 5 * time.Second
+	bucketMeta      = []byte("meta")
+	bucketTenants   = []byte("tenants")
+	bucketProjects  = []byte("projects")
+	bucketIssues    = []byte("issues")
+	bucketReports   = []byte("reports")
+	keySchema       = []byte("schema")
+	keyProject      = []byte("project")
+	keySettings     = []byte("settings")
+	keySync         = []byte("sync")
+	keyStatuses     = []byte("statuses")
+	keyIssueTypes   = []byte("issuetypes")
+	keyVersions     = []byte("versions")
+	keyIncidentJQL  = []byte("incidentjql")
+	defaultLockWait = 5 * time.Second
+	// initialMmapSize is the address space bbolt maps at open. A file that outgrows its map
+	// is mapped again during a write, which first copies every node the write holds, and
+	// readers wait for it. A first sync of 100,000 issues left a file of 70 MB, and the
+	// mapping costs address space only, not memory.
+	initialMmapSize    = 256 << 20
 	maxIDLength        = 255
 	migrationsToLatest = []migration{
 		{to: 1, apply: migrateCreateRoot},
@@ -128,7 +133,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if wait <= 0 {
 		wait = defaultLockWait
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: wait})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: wait, InitialMmapSize: initialMmapSize})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open store %s: %w (waited %s for its lock)", path, ErrLocked, wait)
 	}
