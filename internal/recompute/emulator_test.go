@@ -310,23 +310,26 @@ func TestIncrementalSyncAgainstEmulator(t *testing.T) {
 		}
 		assert.LessOrEqual(t, countPath(calls, "/rest/api/3/search/jql"), 4, "searches in all")
 	})
-	t.Run("bulkfetch of changed issues", func(t *testing.T) {
-		var fetched []string
-		for _, c := range calls {
-			if c.Path == "/rest/api/3/changelog/bulkfetch" {
-				fetched = append(fetched, c.IssueIDs...)
+	for _, path := range []string{"/rest/api/3/issue/bulkfetch", "/rest/api/3/changelog/bulkfetch"} {
+		t.Run("bulkfetch of changed issues "+path, func(t *testing.T) {
+			var fetched []string
+			for _, c := range calls {
+				if c.Path == path {
+					fetched = append(fetched, c.IssueIDs...)
+				}
 			}
-		}
-		slices.Sort(fetched)
-		fetched = slices.Compact(fetched)
-		want := []string{edited, progressed, moved, added.ID}
-		slices.Sort(want)
-		assert.Equal(t, want, fetched)
-	})
+			slices.Sort(fetched)
+			fetched = slices.Compact(fetched)
+			want := []string{edited, progressed, moved, added.ID}
+			slices.Sort(want)
+			assert.Equal(t, want, fetched)
+		})
+	}
 	t.Run("no other calls", func(t *testing.T) {
 		for _, c := range calls {
 			switch {
-			case c.Path == "/rest/api/3/search/jql", c.Path == "/rest/api/3/changelog/bulkfetch", c.Path == "/rest/api/3/search/approximate-count":
+			case c.Path == "/rest/api/3/search/jql", c.Path == "/rest/api/3/issue/bulkfetch", c.Path == "/rest/api/3/changelog/bulkfetch",
+				c.Path == "/rest/api/3/search/approximate-count":
 			case slices.Contains(metadataPaths, c.Path):
 			case strings.HasPrefix(c.Path, "/rest/api/3/project/") && strings.HasSuffix(c.Path, "/version"):
 			default:

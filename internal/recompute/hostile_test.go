@@ -56,7 +56,7 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// onIssues applies change to the first issue of every search page that has one.
+// onIssues applies change to the first issue of every search page or bulk fetch reply that has one.
 func onIssues(change func(issue map[string]any)) func(int, map[string]any) []byte {
 	return func(_ int, body map[string]any) []byte {
 		if issues, ok := body["issues"].([]any); ok && len(issues) > 0 {
@@ -81,23 +81,36 @@ func TestSyncMalformedJiraReplies(t *testing.T) {
 		path   string
 		mutate func(int, map[string]any) []byte
 	}{
-		{"created in an odd format", "/search/jql", onFields(func(f map[string]any) { f["created"] = "2020/06/01 10:00" })},
-		{"created as a number", "/search/jql", onFields(func(f map[string]any) { f["created"] = 1591000000000 })},
-		{"created missing", "/search/jql", onFields(func(f map[string]any) { delete(f, "created") })},
-		{"created in year 1", "/search/jql", onFields(func(f map[string]any) { f["created"] = "0001-01-01T00:00:00.000+0000" })},
-		{"created in year 9999", "/search/jql", onFields(func(f map[string]any) { f["created"] = "9999-12-31T23:59:59.000+0000" })},
-		{"resolved before created", "/search/jql", onFields(func(f map[string]any) { f["resolutiondate"] = "1990-01-01T00:00:00.000+0000" })},
-		{"id as a number", "/search/jql", onIssues(func(i map[string]any) { i["id"] = 123456 })},
-		{"empty id", "/search/jql", onIssues(func(i map[string]any) { i["id"] = "" })},
-		{"id longer than a store key", "/search/jql", onIssues(func(i map[string]any) { i["id"] = strings.Repeat("9", 300) })},
-		{"fields missing", "/search/jql", onIssues(func(i map[string]any) { delete(i, "fields") })},
-		{"fields of the wrong type", "/search/jql", onIssues(func(i map[string]any) { i["fields"] = []any{1, 2} })},
-		{"unknown status id", "/search/jql", onFields(func(f map[string]any) { f["status"] = map[string]any{"id": "999999"} })},
-		{"status missing", "/search/jql", onFields(func(f map[string]any) { delete(f, "status") })},
-		{"issue type missing", "/search/jql", onFields(func(f map[string]any) { delete(f, "issuetype") })},
-		{"key missing", "/search/jql", onIssues(func(i map[string]any) { delete(i, "key") })},
-		{"issue of another project", "/search/jql", onFields(func(f map[string]any) { f["project"] = map[string]any{"id": "99999", "key": "ZZ"} })},
-		{"fix version that does not exist", "/search/jql", onFields(func(f map[string]any) { f["fixVersions"] = []any{map[string]any{"id": "424242"}} })},
+		{"created in an odd format", "/issue/bulkfetch", onFields(func(f map[string]any) { f["created"] = "2020/06/01 10:00" })},
+		{"created as a number", "/issue/bulkfetch", onFields(func(f map[string]any) { f["created"] = 1591000000000 })},
+		{"created missing", "/issue/bulkfetch", onFields(func(f map[string]any) { delete(f, "created") })},
+		{"created in year 1", "/issue/bulkfetch", onFields(func(f map[string]any) { f["created"] = "0001-01-01T00:00:00.000+0000" })},
+		{"created in year 9999", "/issue/bulkfetch", onFields(func(f map[string]any) { f["created"] = "9999-12-31T23:59:59.000+0000" })},
+		{"resolved before created", "/issue/bulkfetch", onFields(func(f map[string]any) { f["resolutiondate"] = "1990-01-01T00:00:00.000+0000" })},
+		{"id as a number", "/issue/bulkfetch", onIssues(func(i map[string]any) { i["id"] = 123456 })},
+		{"empty id", "/issue/bulkfetch", onIssues(func(i map[string]any) { i["id"] = "" })},
+		{"id longer than a store key", "/issue/bulkfetch", onIssues(func(i map[string]any) { i["id"] = strings.Repeat("9", 300) })},
+		{"id not requested", "/issue/bulkfetch", onIssues(func(i map[string]any) { i["id"] = "77777777" })},
+		{"listed id as a number", "/search/jql", onIssues(func(i map[string]any) { i["id"] = 123456 })},
+		{"listed id empty", "/search/jql", onIssues(func(i map[string]any) { i["id"] = "" })},
+		{"listed id longer than a store key", "/search/jql", onIssues(func(i map[string]any) { i["id"] = strings.Repeat("9", 300) })},
+		{"listed id not a number", "/search/jql", onIssues(func(i map[string]any) { i["id"] = "EE-1" })},
+		{"issue error for every issue", "/issue/bulkfetch", func(_ int, b map[string]any) []byte {
+			issues, _ := b["issues"].([]any)
+			var errs []any
+			for _, issue := range issues {
+				errs = append(errs, map[string]any{"id": issue.(map[string]any)["id"], "errorMessage": "try again"})
+			}
+			return mustJSON(map[string]any{"issues": []any{}, "issueErrors": errs})
+		}},
+		{"fields missing", "/issue/bulkfetch", onIssues(func(i map[string]any) { delete(i, "fields") })},
+		{"fields of the wrong type", "/issue/bulkfetch", onIssues(func(i map[string]any) { i["fields"] = []any{1, 2} })},
+		{"unknown status id", "/issue/bulkfetch", onFields(func(f map[string]any) { f["status"] = map[string]any{"id": "999999"} })},
+		{"status missing", "/issue/bulkfetch", onFields(func(f map[string]any) { delete(f, "status") })},
+		{"issue type missing", "/issue/bulkfetch", onFields(func(f map[string]any) { delete(f, "issuetype") })},
+		{"key missing", "/issue/bulkfetch", onIssues(func(i map[string]any) { delete(i, "key") })},
+		{"issue of another project", "/issue/bulkfetch", onFields(func(f map[string]any) { f["project"] = map[string]any{"id": "99999", "key": "ZZ"} })},
+		{"fix version that does not exist", "/issue/bulkfetch", onFields(func(f map[string]any) { f["fixVersions"] = []any{map[string]any{"id": "424242"}} })},
 		{"issues null", "/search/jql", func(_ int, b map[string]any) []byte { b["issues"] = nil; return mustJSON(b) }},
 		{"issues an object", "/search/jql", func(_ int, b map[string]any) []byte { b["issues"] = map[string]any{}; return mustJSON(b) }},
 		{"duplicate issues on every page", "/search/jql", func(_ int, b map[string]any) []byte {
@@ -146,7 +159,8 @@ func TestSyncMalformedJiraReplies(t *testing.T) {
 	// mustFail names the replies that no sync may accept. The others may be stored as sent.
 	mustFail := map[string]bool{
 		"created in an odd format": true, "created as a number": true, "created missing": true, "id as a number": true,
-		"empty id": true, "status missing": true, "issue type missing": true, "key missing": true, "id longer than a store key": true, "fields of the wrong type": true, "issues an object": true,
+		"empty id": true, "id not requested": true, "listed id as a number": true, "listed id empty": true,
+		"listed id longer than a store key": true, "listed id not a number": true, "issue error for every issue": true, "status missing": true, "issue type missing": true, "key missing": true, "id longer than a store key": true, "fields of the wrong type": true, "issues an object": true,
 		"nextPageToken cycle": true, "truncated page": true, "history at an odd time": true, "changelog page token cycle": true,
 	}
 	for _, tc := range cases {

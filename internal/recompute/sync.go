@@ -329,7 +329,18 @@ func (ps projectSync) fetchAll(ctx context.Context) ([]dora.Issue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fetch issues: %w", err)
 	}
+	fetched = ps.ownIssues(fetched)
 	issues := make([]dora.Issue, 0, len(fetched))
+	// The client returns issues in ascending id order, where a repeated issue would be next to
+	// its first copy. A map finds repeats in any other order.
+	if slices.IsSortedFunc(fetched, func(a, b jira.FetchedIssue) int { return compareIDs(a.ID, b.ID) }) {
+		for i, f := range fetched {
+			if i == 0 || f.ID != fetched[i-1].ID {
+				issues = append(issues, f.Issue)
+			}
+		}
+		return issues, nil
+	}
 	seen := make(map[string]bool, len(fetched))
 	for _, f := range fetched {
 		if seen[f.ID] {
@@ -339,6 +350,21 @@ func (ps projectSync) fetchAll(ctx context.Context) ([]dora.Issue, error) {
 		issues = append(issues, f.Issue)
 	}
 	return issues, nil
+}
+
+// ownIssues drops the fetched issues that Jira reports in another project: issues moved away
+// between the id search and the reads of their fields. A moved issue is fetched for its new
+// project, which reads it after the move.
+func (ps projectSync) ownIssues(fetched []jira.FetchedIssue) []jira.FetchedIssue {
+	own := fetched[:0]
+	for _, f := range fetched {
+		if f.ProjectID != "" && f.ProjectID != ps.project.ID {
+			ps.log.Info("issue left the project during the sync, skipping it", "issue", f.ID, "projectNow", f.ProjectID)
+			continue
+		}
+		own = append(own, f)
+	}
+	return own
 }
 
 // fetchUpdated reads the issues updated since cursor minus the overlap.
@@ -351,12 +377,13 @@ func (ps projectSync) fetchUpdated(ctx context.Context, cursor time.Time) ([]jir
 	if err != nil {
 		return nil, fmt.Errorf("fetch issues updated since %s: %w", since, err)
 	}
+	fetched = ps.ownIssues(fetched)
 	ps.log.Info("project sync progress", "fetched", len(fetched), "total", len(fetched), "updatedSince", since)
 	return fetched, nil
 }
 
 // merge merges the fetched issues into the stored ones. Unless Jira's issue count shows that
-// no issue left the project, it first reads the ids of all issues still in it; counted means
+// no issue left the project, it first reads the ids of all issues still in it. counted means
 // that the count was already found to differ. It returns the merged issue list, the changed
 // issues to store and the ids to delete: stored or fetched issues no longer in the project.
 func (ps projectSync) merge(ctx context.Context, fetched []jira.FetchedIssue, counted bool) (merged, upserts []dora.Issue, deletes []string, err error) {

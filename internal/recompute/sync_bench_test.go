@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,6 +38,10 @@ const emulatorIssuesEnv = "DEVOPS_METRICS_BENCH_EMULATOR_ISSUES"
 // emulatorLatencyEnv, when set to a duration such as "10ms", makes the emulator process wait
 // that long before every reply, as a stand-in for the network and Jira's own time.
 const emulatorLatencyEnv = "DEVOPS_METRICS_BENCH_EMULATOR_LATENCY"
+
+// emulatorProfileEnv, when set to a file path, makes the emulator process write a CPU profile
+// of its serving there, for finding which side of a loopback sync takes the time.
+const emulatorProfileEnv = "DEVOPS_METRICS_BENCH_EMULATOR_CPUPROFILE"
 
 // emulatorReadyPrefix starts the line in which the emulator process prints its URL.
 const emulatorReadyPrefix = "emulator listening on "
@@ -73,6 +78,15 @@ func TestEmulatorProcess(t *testing.T) {
 	go func() { _ = server.Serve(listener) }()
 	fmt.Printf("%shttp://%s\n", emulatorReadyPrefix, listener.Addr())
 
+	if path := os.Getenv(emulatorProfileEnv); path != "" {
+		out, err := os.Create(path)
+		require.NoError(t, err)
+		require.NoError(t, pprof.StartCPUProfile(out))
+		defer func() {
+			pprof.StopCPUProfile()
+			require.NoError(t, out.Close())
+		}()
+	}
 	// The parent closes our standard input when it is done, or dies.
 	_, _ = bufio.NewReader(os.Stdin).ReadString(0)
 	require.NoError(t, server.Close())
