@@ -46,18 +46,28 @@ func (s *Server) handleReport() http.HandlerFunc {
 
 // storedReportBody checks the viewer's permission like viewReport, then returns the reply body
 // of the stored report of q's preset window. It reads the report without its evidence, and
-// encodes it only when the cache has no body for the stored JSON.
+// only when the cache has no body for the current reports generation.
 func (s *Server) storedReportBody(r *http.Request, inv forge.Invocation, q reportQuery) ([]byte, error) {
 	project, err := s.authorizeProject(r, inv, q.Project)
 	if err != nil {
 		return nil, err
 	}
-	stored, err := s.cfg.Store.ReportJSON(inv.InstallationID, project.ID, q.WindowDays)
+	key := reportCacheKey{tenant: inv.InstallationID, projectID: project.ID, windowDays: q.WindowDays}
+	known := s.reports.generation(key)
+	stored, generation, err := s.cfg.Store.ReportJSONSince(inv.InstallationID, project.ID, q.WindowDays, known)
 	if err != nil {
 		return nil, reportReadError(err, q, project)
 	}
-	key := reportCacheKey{tenant: inv.InstallationID, projectID: project.ID, windowDays: q.WindowDays}
-	body, err := s.reports.body(key, stored)
+	if stored == nil {
+		if body, ok := s.reports.cached(key, generation); ok {
+			return body, nil
+		}
+		// Another view replaced the entry in between; read the report in full.
+		if stored, generation, err = s.cfg.Store.ReportJSONSince(inv.InstallationID, project.ID, q.WindowDays, 0); err != nil {
+			return nil, reportReadError(err, q, project)
+		}
+	}
+	body, err := s.reports.body(key, generation, stored)
 	if err != nil {
 		return nil, fmt.Errorf("encode the %d-day report of project %s: %w", q.WindowDays, project.ID, err)
 	}

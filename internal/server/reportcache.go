@@ -14,11 +14,11 @@ import (
 const maxCachedReports = 4096
 
 // reportCache keeps the reply body of each stored report it has encoded, so that the report
-// endpoint does not decode and encode the same report again on every gadget view. An entry is
-// used only while the stored JSON is byte for byte the one it was encoded from, so a new
-// recompute is served at once. The body is encoded from the decoded report rather than copied
-// from the store, so that it has the fields of the running version even when the stored report
-// is older. It is safe for concurrent use.
+// endpoint does not read, decode and encode the same report again on every gadget view. An
+// entry is used only while the project's reports generation in the store is the one it was
+// encoded from, so a new recompute is served at once. The body is encoded from the decoded
+// report rather than copied from the store, so that it has the fields of the running version
+// even when the stored report is older. It is safe for concurrent use.
 type reportCache struct {
 	mu      sync.Mutex
 	entries map[reportCacheKey]cachedReport
@@ -30,19 +30,30 @@ type reportCacheKey struct {
 }
 
 type cachedReport struct {
-	stored []byte
-	body   []byte
+	generation uint64
+	body       []byte
 }
 
-// body returns the reply body for the stored report JSON of key.
-func (c *reportCache) body(key reportCacheKey, stored []byte) ([]byte, error) {
+// generation returns the reports generation of the cached body of key, or 0 when there is none.
+func (c *reportCache) generation(key reportCacheKey) uint64 {
 	c.mu.Lock()
-	entry, ok := c.entries[key]
-	c.mu.Unlock()
-	if ok && bytes.Equal(entry.stored, stored) {
-		return entry.body, nil
-	}
+	defer c.mu.Unlock()
+	return c.entries[key].generation
+}
 
+// cached returns the body of key when it was encoded from generation.
+func (c *reportCache) cached(key reportCacheKey, generation uint64) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	entry, ok := c.entries[key]
+	if !ok || entry.generation != generation {
+		return nil, false
+	}
+	return entry.body, true
+}
+
+// body encodes the stored report JSON of key, read at generation, and keeps the result.
+func (c *reportCache) body(key reportCacheKey, generation uint64, stored []byte) ([]byte, error) {
 	var report dora.Report
 	if err := json.Unmarshal(stored, &report); err != nil {
 		return nil, err
@@ -58,6 +69,6 @@ func (c *reportCache) body(key reportCacheKey, stored []byte) ([]byte, error) {
 		// Dropping every entry keeps the bound simple, and the next views refill it.
 		c.entries = make(map[reportCacheKey]cachedReport)
 	}
-	c.entries[key] = cachedReport{stored: stored, body: body.Bytes()}
+	c.entries[key] = cachedReport{generation: generation, body: body.Bytes()}
 	return body.Bytes(), nil
 }

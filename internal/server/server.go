@@ -23,7 +23,7 @@ type Store interface {
 	PutSettings(tenant, projectID string, cfg dora.Config) error
 	ProjectData(tenant, projectID string) (dora.ProjectData, error)
 	Report(tenant, projectID string, windowDays int) (store.StoredReport, error)
-	ReportJSON(tenant, projectID string, windowDays int) ([]byte, error)
+	ReportJSONSince(tenant, projectID string, windowDays int, known uint64) ([]byte, uint64, error)
 	Metadata(tenant, projectID string) (store.ProjectMetadata, error)
 	TenantSync(tenant string) (store.TenantSync, error)
 	DeleteTenant(tenant string) error

@@ -416,3 +416,28 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 	assert.Contains(t, string(got.body), `devops_metrics_http_requests_total{code="200",method="GET",route="/healthz"} 1`)
 	assert.Contains(t, string(got.body), `devops_metrics_forge_token_verifications_total{result="invalid"} 1`)
 }
+
+// TestReportServesNewReportsAtOnce checks that the report cache never outlives a write of the
+// reports: a recompute and a refresh to a later instant both show on the next view.
+func TestReportServesNewReportsAtOnce(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	f.jira.grant(aliceToken, access.BrowseProjects, projectEE, true)
+	view := func() map[string]any {
+		got := f.get(t, installA, "alice", aliceToken, "/forge/gadget/report", reportQuery(projectEE, "90"))
+		require.Equal(t, http.StatusOK, got.status, "body: %s", got.body)
+		return got.json(t)
+	}
+	first := view()
+	require.Equal(t, first, view(), "a second view is served from the cache")
+
+	stored, err := f.store.Reports(installA, projectEE)
+	require.NoError(t, err)
+	recomputed := stored[90]
+	recomputed.Report.DeploymentFrequency.Count = 42
+	stored[90] = recomputed
+	cfg, _, err := f.store.Settings(installA, projectEE)
+	require.NoError(t, err)
+	require.NoError(t, f.store.ReplaceReports(installA, projectEE, cfg, stored, f.clock.Now()))
+
+	assert.EqualValues(t, 42, view()["deploymentFrequency"].(map[string]any)["count"], "the recompute shows at once")
+}

@@ -660,6 +660,9 @@ func writeIssues(p *bolt.Bucket, u ProjectUpdate) error {
 }
 
 func writeReports(p *bolt.Bucket, reports map[int]StoredReport) error {
+	if err := nextReportsGeneration(p); err != nil {
+		return err
+	}
 	if p.Bucket(bucketReports) != nil {
 		if err := p.DeleteBucket(bucketReports); err != nil {
 			return err

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -82,6 +83,9 @@ func (s *Store) RefreshReports(tenant string, u ProjectUpdate, age func(dora.Rep
 			if err := reports.Put(kv.key, kv.value); err != nil {
 				return err
 			}
+		}
+		if err := nextReportsGeneration(p); err != nil {
+			return err
 		}
 		if err := putJSON(p, keySync, u.Sync); err != nil {
 			return err
@@ -175,4 +179,59 @@ func ageStoredReport(v []byte, age func(dora.Report) (dora.Report, error)) ([]by
 	out = append(out, `{"report":`...)
 	out = append(out, report...)
 	return append(out, rest...), nil
+}
+
+// keyReportsGeneration holds a project's reports generation, 8 bytes big-endian.
+var keyReportsGeneration = []byte("reportsgen")
+
+// nextReportsGeneration gives the reports of project bucket p a new generation: the next value
+// of a sequence of the whole file, so that a number is never used twice, not even after the
+// project is deleted and synced again. Every write of a project's reports calls it.
+func nextReportsGeneration(p *bolt.Bucket) error {
+	meta := p.Tx().Bucket(bucketMeta)
+	if meta == nil {
+		return errors.New("the store has no meta bucket")
+	}
+	gen, err := meta.NextSequence()
+	if err != nil {
+		return err
+	}
+	return p.Put(keyReportsGeneration, binary.BigEndian.AppendUint64(nil, gen))
+}
+
+// ReportJSONSince returns what ReportJSON returns, together with the generation of the
+// project's reports: a number that changes with every write of them. When known is that
+// generation, the caller already has the report, so it returns nil JSON and reads nothing more.
+// The generation and the JSON come from one transaction. The errors are those of ReportJSON.
+func (s *Store) ReportJSONSince(tenant, projectID string, windowDays int, known uint64) ([]byte, uint64, error) {
+	if err := checkTenantProject(tenant, projectID); err != nil {
+		return nil, 0, err
+	}
+	var raw json.RawMessage
+	var gen uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		p := projectBucket(tx, tenant, projectID)
+		if p == nil {
+			return ErrNotFound
+		}
+		if v := p.Get(keyReportsGeneration); len(v) == 8 {
+			gen = binary.BigEndian.Uint64(v)
+		}
+		if gen != 0 && gen == known {
+			return nil
+		}
+		reports := p.Bucket(bucketReports)
+		if reports == nil {
+			return ErrNotFound
+		}
+		data := reports.Get(reportKey(windowDays))
+		if data == nil {
+			return ErrNotFound
+		}
+		return decodeReportMember(data, &raw)
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("read %d-day report of project %s of tenant %s: %w", windowDays, projectID, tenant, err)
+	}
+	return raw, gen, nil
 }

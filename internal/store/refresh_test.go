@@ -90,7 +90,7 @@ func TestRefreshReportsMovesReports(t *testing.T) {
 	after := snapshotProject(t, s, u.Project.ID)
 	for key, value := range before {
 		switch key {
-		case "reports/0007", "reports/0090", "sync":
+		case "reports/0007", "reports/0090", "sync", "reportsgen":
 			assert.NotEqual(t, value, after[key], key)
 		default:
 			assert.Equal(t, value, after[key], "%s is kept", key)
@@ -202,4 +202,41 @@ func TestIssueCount(t *testing.T) {
 	assert.Equal(t, 2, n)
 	_, err = s.IssueCount("", "10001")
 	require.ErrorIs(t, err, ErrInvalidID)
+}
+
+func TestReportJSONSince(t *testing.T) {
+	s := openTemp(t)
+	u := refreshable(t, s)
+
+	first, gen, err := s.ReportJSONSince("dev", u.Project.ID, 7, 0)
+	require.NoError(t, err)
+	require.NotEmpty(t, first)
+	require.NotZero(t, gen)
+	again, same, err := s.ReportJSONSince("dev", u.Project.ID, 7, gen)
+	require.NoError(t, err)
+	assert.Nil(t, again, "the caller has this generation")
+	assert.Equal(t, gen, same)
+
+	seen := map[uint64]bool{gen: true}
+	next := func(t *testing.T, what string) {
+		t.Helper()
+		data, g, err := s.ReportJSONSince("dev", u.Project.ID, 7, gen)
+		require.NoError(t, err)
+		assert.NotNil(t, data, "%s: the report is read again", what)
+		assert.False(t, seen[g], "%s: a new generation", what)
+		seen[g], gen = true, g
+	}
+	refreshed, err := s.RefreshReports("dev", u, func(r dora.Report) (dora.Report, error) { return r.AgedTo(u.Sync.Cursor) })
+	require.NoError(t, err)
+	require.True(t, refreshed)
+	next(t, "RefreshReports")
+	require.NoError(t, s.ReplaceReports("dev", u.Project.ID, u.Settings, sampleUpdate(t).Reports, u.Sync.Cursor))
+	next(t, "ReplaceReports")
+	require.NoError(t, s.DeleteProject("dev", u.Project.ID))
+	_, _, err = s.ReportJSONSince("dev", u.Project.ID, 7, gen)
+	require.ErrorIs(t, err, ErrNotFound, "a deleted project")
+	require.NoError(t, s.ReplaceProject("dev", sampleUpdate(t)))
+	next(t, "ReplaceProject after a delete")
+	_, _, err = s.ReportJSONSince("dev", u.Project.ID, 30, 0)
+	require.ErrorIs(t, err, ErrNotFound, "a window without a report")
 }
