@@ -97,7 +97,9 @@ func (c *Client) fetchByIDs(ctx context.Context, jql string, progress func(fetch
 		}
 		return nil
 	})
-	if listErr == nil && len(pending) > 0 {
+	if listErr != nil {
+		cancel(listErr) // stops the chunks in flight; an earlier chunk error stays the cause
+	} else if len(pending) > 0 {
 		send(pending)
 	}
 	if listErr == nil {
@@ -109,8 +111,9 @@ func (c *Client) fetchByIDs(ctx context.Context, jql string, progress func(fetch
 	close(chunks)
 	workers.Wait()
 
+	// The cause is the first error recorded: a chunk's, the listing's or the caller's deadline.
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return nil, err // the first chunk error, or the caller's deadline
+		return nil, err
 	}
 	if listErr != nil {
 		return nil, listErr
@@ -241,6 +244,7 @@ func decodeBulkIssues(data []byte, requested []string, res *jirajson.BulkIssueRe
 		if !isRequested[e.ID] || seen[e.ID] {
 			return fmt.Errorf("the reply has an error for issue %q, which was not requested or was returned", e.ID)
 		}
+		seen[e.ID] = true
 	}
 	return nil
 }

@@ -1,7 +1,12 @@
 package jira_test
 
 import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -85,4 +90,38 @@ func TestFetchIssuesSkipsVanishedIssues(t *testing.T) {
 	for _, issue := range issues {
 		assert.NotEqual(t, deleted, issue.ID)
 	}
+}
+
+// TestFetchIssuesStopsWhenListingFails fails the second id page and checks that the listing's
+// error is returned and that the chunks in flight stop instead of running to their end.
+func TestFetchIssuesStopsWhenListingFails(t *testing.T) {
+	emu := jiraemu.New(jiraemu.Generate(jiraemu.GenerateOptions{Seed: 3, IssuesPerProject: 7000}), jiraemu.EmulatorOptions{
+		Users: []jiraemu.User{{AccountID: testAccount, Email: testEmail, APIToken: testToken}},
+	})
+	var idPages, bulkAfterFailure atomic.Int32
+	var failed atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/rest/api/3/search/jql" && idPages.Add(1) == 2:
+			time.Sleep(50 * time.Millisecond) // chunks of the first page are in flight by now
+			failed.Store(true)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"errorMessages":["the listing failed"],"errors":{}}`))
+			return
+		case r.URL.Path == "/rest/api/3/issue/bulkfetch" && failed.Load():
+			bulkAfterFailure.Add(1)
+		}
+		emu.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	client, err := jira.NewBasic(srv.URL, testEmail, testToken, jira.Options{MaxConcurrency: 2, MaxAttempts: 1, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	t.Cleanup(client.Close)
+
+	_, err = client.FetchIssues(t.Context(), "project = GA", nil)
+
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the listing failed")
+	assert.LessOrEqual(t, bulkAfterFailure.Load(), int32(2), "at most the requests already waiting for a slot start after the failure")
 }

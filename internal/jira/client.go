@@ -353,9 +353,10 @@ func (c *Client) send(ctx context.Context, method, target string, body any) (*re
 	// A buffer of the announced length, plus the room bytes.Buffer wants free before each read,
 	// takes the body in one allocation. io.ReadAll would grow and copy its buffer about a dozen
 	// times for a 2 MB reply.
+	// The announced length is trusted up to 8 MiB; past that the buffer grows with what arrives.
 	size := bytes.MinRead
-	if resp.ContentLength > 0 && resp.ContentLength <= maxBodyBytes {
-		size += int(resp.ContentLength)
+	if resp.ContentLength > 0 {
+		size += int(min(resp.ContentLength, 8<<20))
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, size))
 	_, readErr := buf.ReadFrom(io.LimitReader(resp.Body, maxBodyBytes+1))
@@ -392,7 +393,7 @@ func (c *Client) observe(method, apiPath string, rep *reply, attempt int, sent t
 func endpointPattern(apiPath string) string {
 	parts := strings.Split(apiPath, "/")
 	// parts[0] is empty, then "rest", "api", "3", resource, id, ...
-	if len(parts) >= 6 && (parts[4] == "issue" || parts[4] == "project" || parts[4] == "version") && parts[5] != "search" {
+	if len(parts) >= 6 && (parts[4] == "issue" || parts[4] == "project" || parts[4] == "version") && parts[5] != "search" && parts[5] != "bulkfetch" {
 		parts[5] = "{id}"
 	}
 	return strings.Join(parts, "/")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/devops-metrics/devops-metrics/internal/jirajson"
 )
@@ -13,10 +14,19 @@ import (
 // decodeJSON decodes one JSON value from data into out and rejects trailing data, so a
 // truncated or concatenated body is an error rather than a partial result. It uses the
 // encoding/json/v2 implementation, which decodes in one pass where encoding/json scans a
-// value twice. A reply with a duplicate member name or invalid UTF-8 is an error there.
+// value twice, with encoding/json's tolerance: invalid UTF-8 and duplicate member names are
+// accepted, and member names match whatever their case.
 func decodeJSON(data []byte, out any) error {
-	return jsonv2.Unmarshal(data, out)
+	return jsonv2.Unmarshal(data, out, v1Tolerance)
 }
+
+// v1Tolerance are the encoding/json/v2 options that accept what encoding/json accepts, so
+// that an odd character in a field the client ignores does not fail a sync.
+var v1Tolerance = jsonv2.JoinOptions(
+	jsontext.AllowInvalidUTF8(true),
+	jsontext.AllowDuplicateNames(true),
+	jsonv2.MatchCaseInsensitiveNames(true),
+)
 
 // decodeErrorBody reads Jira's error body {"errorMessages":[...],"errors":{...}}.
 // It reports false when the body is not of that form (an HTML page from a proxy, say).

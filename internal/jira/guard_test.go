@@ -242,6 +242,7 @@ func TestEndpointPattern(t *testing.T) {
 		"/rest/api/3/project/search":        "/rest/api/3/project/search",
 		"/rest/api/3/search/jql":            "/rest/api/3/search/jql",
 		"/rest/api/3/myself":                "/rest/api/3/myself",
+		"/rest/api/3/issue/bulkfetch":       "/rest/api/3/issue/bulkfetch",
 	}
 	for path, want := range tests {
 		assert.Equal(t, want, endpointPattern(path), path)

@@ -78,6 +78,11 @@ func (c *Client) LoadProject(ctx context.Context, idOrKey string, progress func(
 		SiteTimeZone: me.TimeZone,
 	}
 	for _, issue := range fetched {
+		// An issue moved to another project between the id listing and its read is left out.
+		if issue.ProjectID != "" && issue.ProjectID != project.ID {
+			c.log.Info("jira issue left the project during the read, skipping it", "issue", issue.ID, "projectNow", issue.ProjectID)
+			continue
+		}
 		data.Issues = append(data.Issues, issue.Issue)
 	}
 	return data, nil
