@@ -1,6 +1,7 @@
 package dora
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -10,8 +11,13 @@ import (
 // values depend on the instant of computation: ComputedAt, which becomes at, and the age of the
 // oldest open incident, taken at at or at the window's end when that comes first. A report
 // whose inputs changed must be computed again.
+// A report with open incidents but without OldestOpenStart, as builds before that field wrote
+// it, is an error: its age cannot be moved.
 func (r Report) AgedTo(at time.Time) (Report, error) {
 	rec := &r.FailedDeploymentRecoveryTime
+	if rec.OpenIncidents > 0 && rec.OldestOpenStart == nil {
+		return r, errors.New("the report has open incidents but no oldestOpenIncidentStart, so it must be computed again")
+	}
 	if rec.OldestOpenStart != nil {
 		ageAt, err := r.ageInstant(at)
 		if err != nil {

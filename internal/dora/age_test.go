@@ -72,3 +72,17 @@ func mustJSON(t *testing.T, v any) string {
 	require.NoError(t, err)
 	return string(data)
 }
+
+func TestAgedToRejectsReportWithoutOldestStart(t *testing.T) {
+	r := Report{
+		Window:                       WindowJSON{From: "2020-06-01", To: "2020-07-01", TimeZone: "UTC"},
+		FailedDeploymentRecoveryTime: FailedDeploymentRecovery{OpenIncidents: 2, OldestOpenAgeHours: ptr(5.0)},
+	}
+	_, err := r.AgedTo(time.Now())
+	require.ErrorContains(t, err, "oldestOpenIncidentStart")
+
+	r.FailedDeploymentRecoveryTime = FailedDeploymentRecovery{}
+	aged, err := r.AgedTo(time.Date(2020, 6, 2, 0, 0, 0, 0, time.UTC))
+	require.NoError(t, err, "a report without open incidents has no age to move")
+	assert.Equal(t, time.Date(2020, 6, 2, 0, 0, 0, 0, time.UTC), aged.ComputedAt)
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/devops-metrics/devops-metrics/internal/dora"
 	"github.com/devops-metrics/devops-metrics/internal/jiraemu"
 	"github.com/devops-metrics/devops-metrics/internal/jirajson"
+	"github.com/devops-metrics/devops-metrics/internal/store"
 )
 
 // logBuffer collects log lines written while a sync runs.
@@ -119,4 +120,51 @@ func TestUnchangedSyncAgesStoredReports(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, nextDay.Add(time.Minute), state.Cursor.UTC(), "the cursor advances on a run that only moves the reports")
 	assert.Equal(t, nextDay.Add(time.Minute), state.ReportsAt.UTC())
+}
+
+// TestUnchangedSyncComputesIncompleteReports checks two kinds of stored reports that an
+// unchanged run must compute rather than move: reports with open incidents but without the
+// oldest one's start, as builds before that field wrote them, and a set that lacks a window.
+func TestUnchangedSyncComputesIncompleteReports(t *testing.T) {
+	for name, damage := range map[string]func(reports map[int]store.StoredReport){
+		"without the oldest open incident's start": func(reports map[int]store.StoredReport) {
+			for days, r := range reports {
+				r.Report.FailedDeploymentRecoveryTime.OldestOpenStart = nil
+				reports[days] = r
+			}
+		},
+		"without the 7-day window": func(reports map[int]store.StoredReport) { delete(reports, 7) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			site := jiraemu.Generate(jiraemu.GenerateOptions{Seed: 8, Projects: 1, IssuesPerProject: 1500, Now: genNow})
+			project := site.Projects[0]
+			clk := &clock{now: genNow.Add(time.Hour)}
+			jiraSite := startEmulator(t, site, clk.Now)
+			st := openStore(t)
+			logs := &logBuffer{}
+			r := New(st, Options{Logger: slog.New(slog.NewTextHandler(logs, nil)), Now: clk.Now})
+			cfg := dora.Config{IncidentJQL: "priority = High"}
+			require.NoError(t, st.PutSettings("dev", project.ID, cfg))
+			require.NoError(t, r.Run(context.Background(), "dev", jiraSite.client))
+			reports, err := st.Reports("dev", project.ID)
+			require.NoError(t, err)
+			damage(reports)
+			require.NoError(t, st.ReplaceReports("dev", project.ID, cfg, reports, clk.Now()))
+			logs.take()
+
+			clk.Set(genNow.Add(4 * time.Hour))
+			require.NoError(t, r.Run(context.Background(), "dev", jiraSite.client))
+
+			assert.Contains(t, logs.take(), "recomputed=true")
+			data, err := st.ProjectData("dev", project.ID)
+			require.NoError(t, err)
+			want, err := ComputeWindows(data, cfg, clk.Now())
+			require.NoError(t, err)
+			for _, days := range WindowDays {
+				got, err := st.Report("dev", project.ID, days)
+				require.NoError(t, err, "%d-day report", days)
+				assertSameReport(t, want[days], got)
+			}
+		})
+	}
 }

@@ -203,10 +203,11 @@ func (ps projectSync) run(ctx context.Context) error {
 	}
 	update.Settings = cfg
 	update.Sync = store.SyncState{
-		Cursor:       now,
-		SiteTimeZone: ps.site.timeZone,
-		IncidentJQL:  cfg.IncidentJQL,
-		ReportsAt:    now,
+		Cursor:         now,
+		SiteTimeZone:   ps.site.timeZone,
+		IncidentJQL:    cfg.IncidentJQL,
+		ReportsAt:      now,
+		ReportsVersion: ReportsVersion,
 	}
 
 	if unchanged {
@@ -247,6 +248,11 @@ func (ps projectSync) run(ctx context.Context) error {
 	return ps.refreshStale()
 }
 
+// ReportsVersion is the version of the engine and the report format. Bump it with every change
+// to what dora.Compute returns, so that the first run of a new build computes the reports rather
+// than moving reports of the previous build to a later instant.
+const ReportsVersion = 1
+
 // errNotSameWindow is returned by the age function of refresh when a stored report's window
 // is not the one the run would compute.
 var errNotSameWindow = errors.New("the stored report's window differs from the current one")
@@ -273,22 +279,19 @@ func (ps projectSync) refresh(update store.ProjectUpdate, cfg dora.Config, state
 		w := dora.PresetWindow(days, now, loc)
 		windows[w.From.String()] = dora.WindowJSON{From: w.From.String(), To: w.To.String(), TimeZone: loc.String()}
 	}
-	aged := 0
-	refreshed, err := ps.r.store.RefreshReports(ps.tenant, update, func(r dora.Report) (dora.Report, error) {
+	refreshed, err := ps.r.store.RefreshReports(ps.tenant, update, len(WindowDays), func(r dora.Report) (dora.Report, error) {
 		if windows[r.Window.From] != r.Window {
 			return r, errNotSameWindow
 		}
-		aged++
 		return r.AgedTo(now)
 	})
 	switch {
 	case errors.Is(err, errNotSameWindow):
 		return false, nil
 	case err != nil:
-		return false, err
-	case refreshed && aged != len(WindowDays):
-		// Only when a build with other windows wrote the reports; the next run computes them.
-		ps.log.Warn("stored reports cover other windows, computing them on the next run", "stored", aged, "windows", len(WindowDays))
+		// A stored report that cannot be read or aged is replaced by a computed one.
+		ps.log.Warn("moving the stored reports failed, computing them", "err", err)
+		return false, nil
 	}
 	return refreshed, nil
 }

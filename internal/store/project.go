@@ -35,6 +35,10 @@ type SyncState struct {
 	Stale bool `json:"stale,omitempty"`
 	// ReportsAt is the clock reading the stored reports were computed at.
 	ReportsAt time.Time `json:"reportsAt,omitzero"`
+	// ReportsVersion is the version of the engine and the report format that computed the
+	// stored reports; zero for reports from builds before the field. Reports of another version
+	// are computed again rather than moved to a later instant.
+	ReportsVersion int `json:"reportsVersion,omitempty"`
 }
 
 // ProjectUpdate is the result of one sync of a project, written by ReplaceProject in one transaction.

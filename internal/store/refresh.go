@@ -43,9 +43,10 @@ func (s *Store) IssueCount(tenant, projectID string) (int, error) {
 // site time zone and the settings. The reports must also not be marked stale. When everything
 // matches, it replaces each stored report by age(report), keeps the stored evidence byte for
 // byte, stores u.Sync and returns true. Otherwise it writes nothing and returns false, so the
-// caller computes the reports again. It returns ErrNotFound, wrapped, when the project has not
-// been synced.
-func (s *Store) RefreshReports(tenant string, u ProjectUpdate, age func(dora.Report) (dora.Report, error)) (bool, error) {
+// caller computes the reports again. It also writes nothing and returns false when the stored
+// reports are not exactly reports in number, or were computed by another reports version than
+// u.Sync.ReportsVersion. It returns ErrNotFound, wrapped, when the project has not been synced.
+func (s *Store) RefreshReports(tenant string, u ProjectUpdate, reports int, age func(dora.Report) (dora.Report, error)) (bool, error) {
 	if err := checkTenantProject(tenant, u.Project.ID); err != nil {
 		return false, err
 	}
@@ -62,13 +63,13 @@ func (s *Store) RefreshReports(tenant string, u ProjectUpdate, age func(dora.Rep
 		if err != nil || !same {
 			return err
 		}
-		reports := p.Bucket(bucketReports)
-		if reports == nil {
+		stored := p.Bucket(bucketReports)
+		if stored == nil || countKeys(stored) != reports {
 			return nil
 		}
 		type aged struct{ key, value []byte }
 		var values []aged
-		err = reports.ForEach(func(k, v []byte) error {
+		err = stored.ForEach(func(k, v []byte) error {
 			value, err := ageStoredReport(v, age)
 			if err != nil {
 				return fmt.Errorf("report %s: %w", k, err)
@@ -80,7 +81,7 @@ func (s *Store) RefreshReports(tenant string, u ProjectUpdate, age func(dora.Rep
 			return err
 		}
 		for _, kv := range values {
-			if err := reports.Put(kv.key, kv.value); err != nil {
+			if err := stored.Put(kv.key, kv.value); err != nil {
 				return err
 			}
 		}
@@ -99,6 +100,13 @@ func (s *Store) RefreshReports(tenant string, u ProjectUpdate, age func(dora.Rep
 	return refreshed, nil
 }
 
+// countKeys returns the number of keys in b.
+func countKeys(b *bolt.Bucket) int {
+	n := 0
+	_ = b.ForEach(func(_, _ []byte) error { n++; return nil })
+	return n
+}
+
 // sameInputs reports whether the stored inputs of the reports, all but the issues, equal u's.
 // Each value is compared in the JSON form it is stored in.
 func sameInputs(p *bolt.Bucket, u ProjectUpdate) (bool, error) {
@@ -106,7 +114,8 @@ func sameInputs(p *bolt.Bucket, u ProjectUpdate) (bool, error) {
 	if _, err := getJSON(p, keySync, &st); err != nil {
 		return false, err
 	}
-	if st.Stale || st.SiteTimeZone != u.Sync.SiteTimeZone || st.IncidentJQL != u.Sync.IncidentJQL {
+	if st.Stale || st.SiteTimeZone != u.Sync.SiteTimeZone || st.IncidentJQL != u.Sync.IncidentJQL ||
+		st.ReportsVersion != u.Sync.ReportsVersion {
 		return false, nil
 	}
 	changed, err := settingsChanged(p, u.Settings)

@@ -20,6 +20,7 @@ func refreshable(t *testing.T, s *Store) ProjectUpdate {
 	u := sampleUpdate(t)
 	u.IncidentJQLMatches = map[string]bool{"10100": true, "9999": false}
 	u.Sync.IncidentJQL = "priority = High"
+	u.Sync.ReportsVersion = 3
 	u.Settings = dora.Config{IncidentJQL: "priority = High"}
 	u.Metadata = &ProjectMetadata{Statuses: []StatusInfo{{ID: "1", Name: "To Do", Category: dora.CategoryNew}}, IssueTypes: []IssueTypeInfo{}}
 	opened := mustTime(t, "2026-02-24T00:00:00.000+0000")
@@ -72,7 +73,7 @@ func TestRefreshReportsMovesReports(t *testing.T) {
 	at := u.Sync.Cursor
 
 	var seen []string
-	refreshed, err := s.RefreshReports("dev", u, func(r dora.Report) (dora.Report, error) {
+	refreshed, err := s.RefreshReports("dev", u, 2, func(r dora.Report) (dora.Report, error) {
 		seen = append(seen, r.Window.From)
 		return r.AgedTo(at)
 	})
@@ -131,6 +132,7 @@ func TestRefreshReportsRefusesChangedInputs(t *testing.T) {
 		"incident matches dropped": func(_ *testing.T, _ *Store, u *ProjectUpdate) { u.IncidentJQLMatches = nil },
 		"incident JQL changed":     func(_ *testing.T, _ *Store, u *ProjectUpdate) { u.Sync.IncidentJQL = "priority = Low" },
 		"site time zone changed":   func(_ *testing.T, _ *Store, u *ProjectUpdate) { u.Sync.SiteTimeZone = "Asia/Tokyo" },
+		"another reports version":  func(_ *testing.T, _ *Store, u *ProjectUpdate) { u.Sync.ReportsVersion = 4 },
 		"settings changed since read": func(t *testing.T, s *Store, u *ProjectUpdate) {
 			require.NoError(t, s.PutSettings("dev", u.Project.ID, dora.Config{IncidentJQL: "priority = High", TimeZone: "UTC"}))
 		},
@@ -148,7 +150,7 @@ func TestRefreshReportsRefusesChangedInputs(t *testing.T) {
 			u := refreshable(t, s)
 			change(t, s, &u)
 			before := snapshotProject(t, s, u.Project.ID)
-			refreshed, err := s.RefreshReports("dev", u, func(r dora.Report) (dora.Report, error) {
+			refreshed, err := s.RefreshReports("dev", u, 2, func(r dora.Report) (dora.Report, error) {
 				t.Error("a report was aged although an input changed")
 				return r, nil
 			})
@@ -166,22 +168,22 @@ func TestRefreshReportsRejectsBadUse(t *testing.T) {
 
 	withIssue := u
 	withIssue.Upserts = sampleUpdate(t).Upserts[:1]
-	_, err := s.RefreshReports("dev", withIssue, age)
+	_, err := s.RefreshReports("dev", withIssue, 2, age)
 	require.ErrorContains(t, err, "computed again")
 	withDelete := u
 	withDelete.Deletes = []string{"9999"}
-	_, err = s.RefreshReports("dev", withDelete, age)
+	_, err = s.RefreshReports("dev", withDelete, 2, age)
 	require.ErrorContains(t, err, "computed again")
 
 	other := u
 	other.Project.ID = "10002"
-	_, err = s.RefreshReports("dev", other, age)
+	_, err = s.RefreshReports("dev", other, 2, age)
 	require.ErrorIs(t, err, ErrNotFound)
 
 	before := snapshotProject(t, s, u.Project.ID)
 	failure := errors.New("window moved")
 	calls := 0
-	_, err = s.RefreshReports("dev", u, func(r dora.Report) (dora.Report, error) {
+	_, err = s.RefreshReports("dev", u, 2, func(r dora.Report) (dora.Report, error) {
 		calls++
 		if calls == 2 {
 			return r, failure
@@ -226,7 +228,7 @@ func TestReportJSONSince(t *testing.T) {
 		assert.False(t, seen[g], "%s: a new generation", what)
 		seen[g], gen = true, g
 	}
-	refreshed, err := s.RefreshReports("dev", u, func(r dora.Report) (dora.Report, error) { return r.AgedTo(u.Sync.Cursor) })
+	refreshed, err := s.RefreshReports("dev", u, 2, func(r dora.Report) (dora.Report, error) { return r.AgedTo(u.Sync.Cursor) })
 	require.NoError(t, err)
 	require.True(t, refreshed)
 	next(t, "RefreshReports")
@@ -239,4 +241,19 @@ func TestReportJSONSince(t *testing.T) {
 	next(t, "ReplaceProject after a delete")
 	_, _, err = s.ReportJSONSince("dev", u.Project.ID, 30, 0)
 	require.ErrorIs(t, err, ErrNotFound, "a window without a report")
+}
+
+func TestRefreshReportsNeedsEveryWindow(t *testing.T) {
+	s := openTemp(t)
+	u := refreshable(t, s)
+	before := snapshotProject(t, s, u.Project.ID)
+
+	refreshed, err := s.RefreshReports("dev", u, 3, func(r dora.Report) (dora.Report, error) {
+		t.Error("a report was aged although a window is missing")
+		return r, nil
+	})
+
+	require.NoError(t, err)
+	assert.False(t, refreshed, "two stored reports where three are expected")
+	assert.Equal(t, before, snapshotProject(t, s, u.Project.ID), "nothing is written")
 }
