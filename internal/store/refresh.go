@@ -122,6 +122,7 @@ func sameInputs(p *bolt.Bucket, u ProjectUpdate) (bool, error) {
 	if err != nil || changed {
 		return false, err
 	}
+
 	var matches any // nil is stored as an absent key
 	if u.IncidentJQLMatches != nil {
 		matches = matchingIDs(u.IncidentJQLMatches)
@@ -141,6 +142,7 @@ func sameInputs(p *bolt.Bucket, u ProjectUpdate) (bool, error) {
 		{keyIncidentJQL, matches},
 		{keyMetadata, metadata},
 	}
+
 	for _, kv := range values {
 		stored := p.Get(kv.key)
 		if kv.v == nil {
