@@ -13,7 +13,7 @@
 #   THREADS      wrk threads (default 2)
 #   CONNECTIONS  open connections (default 32)
 #   WINDOW       report window in days: 7, 30, 90, 180 or 365 (default 30)
-#   PROJECT      project key or id to request (default: the first synced project)
+#   PROJECT      project key or id to request (default: the id of the first synced project)
 set -euo pipefail
 
 port=${PORT:-18080}
@@ -71,7 +71,8 @@ if [[ $projects != *'"key"'* ]]; then
 	cat "$work/server.log" >&2
 	exit 1
 fi
-project=${PROJECT:-$(grep -o '"key":"[^"]*"' <<<"$projects" | head -n 1 | cut -d '"' -f 4)}
+# The gadget names projects by id, so the default request does too.
+project=${PROJECT:-$(grep -o '"id":"[^"]*"' <<<"$projects" | head -n 1 | cut -d '"' -f 4)}
 url="$base/forge/gadget/report?project=$project&window=$window"
 
 # This request fills the permission cache and checks that the report exists.

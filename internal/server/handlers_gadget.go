@@ -267,6 +267,14 @@ func (s *Server) authorizeProject(r *http.Request, inv forge.Invocation, ref str
 // resolveProject finds a synced project of the installation by id, or by key in any case,
 // because Jira keys are upper case but users also type them in lower case.
 func (s *Server) resolveProject(r *http.Request, tenant, ref string) (dora.Project, error) {
+	// The gadget sends project ids, which are found without listing every project.
+	p, err := s.cfg.Store.Project(tenant, ref)
+	switch {
+	case err == nil:
+		return p, nil
+	case !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrInvalidID):
+		return dora.Project{}, err
+	}
 	projects, err := s.cfg.Store.Projects(tenant)
 	if err != nil {
 		return dora.Project{}, err

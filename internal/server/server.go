@@ -19,6 +19,7 @@ import (
 // Store is the part of *store.Store the handlers use.
 type Store interface {
 	Projects(tenant string) ([]dora.Project, error)
+	Project(tenant, projectID string) (dora.Project, error)
 	Settings(tenant, projectID string) (dora.Config, bool, error)
 	PutSettings(tenant, projectID string, cfg dora.Config) error
 	ProjectData(tenant, projectID string) (dora.ProjectData, error)

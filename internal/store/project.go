@@ -236,6 +236,30 @@ func (s *Store) Projects(tenant string) ([]dora.Project, error) {
 	return list, nil
 }
 
+// Project returns the synced project of a tenant with the given id. It returns ErrNotFound,
+// wrapped, when no such project has been synced, and reads no other project.
+func (s *Store) Project(tenant, projectID string) (dora.Project, error) {
+	if err := checkTenantProject(tenant, projectID); err != nil {
+		return dora.Project{}, err
+	}
+	var p dora.Project
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := projectBucket(tx, tenant, projectID)
+		if b == nil {
+			return ErrNotFound
+		}
+		found, err := getJSON(b, keyProject, &p)
+		if err == nil && !found {
+			err = ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return dora.Project{}, fmt.Errorf("read project %s of tenant %s: %w", projectID, tenant, err)
+	}
+	return p, nil
+}
+
 // Tenants returns the ids of every tenant that has anything stored.
 func (s *Store) Tenants() ([]string, error) {
 	var list []string

@@ -444,3 +444,22 @@ func TestCloseLogsPath(t *testing.T) {
 	assert.Equal(t, path, s.Path())
 	assert.Contains(t, logs.String(), `msg="store closed" component=store path=`+path)
 }
+
+func TestProjectByID(t *testing.T) {
+	s := openTemp(t)
+	require.NoError(t, s.ReplaceProject("dev", sampleUpdate(t)))
+
+	p, err := s.Project("dev", "10001")
+	require.NoError(t, err)
+	assert.Equal(t, dora.Project{ID: "10001", Key: "OPS", Name: "Operations"}, p)
+
+	_, err = s.Project("dev", "OPS")
+	require.ErrorIs(t, err, ErrNotFound, "a key is not an id")
+	_, err = s.Project("other", "10001")
+	require.ErrorIs(t, err, ErrNotFound, "another tenant's project")
+	require.NoError(t, s.PutSettings("dev", "10002", dora.Config{}))
+	_, err = s.Project("dev", "10002")
+	require.ErrorIs(t, err, ErrNotFound, "a project with settings only")
+	_, err = s.Project("dev", "")
+	require.ErrorIs(t, err, ErrInvalidID)
+}
