@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -43,10 +45,15 @@ func ComputeMany(data ProjectData, cfg Config, windows []Window, now time.Time) 
 	if cfg.IncidentJQL != "" && data.IncidentJQLMatches == nil {
 		return nil, nil, fmt.Errorf("compute metrics of project %s: incidentJql is set but no JQL matches were supplied: run the JQL and pass its issue ids, or remove incidentJql", data.Project.Key)
 	}
-	reports := make([]Report, 0, len(windows))
-	evidence := make([]Evidence, 0, len(windows))
+	reports := make([]Report, len(windows))
+	evidence := make([]Evidence, len(windows))
 	classified := map[string]*project{}
-	for _, w := range windows {
+	// The windows are computed at once, up to one per CPU, because computeWindow only reads
+	// the classification they share.
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
+	defer wg.Wait()
+	for i, w := range windows {
 		if err := w.validate(); err != nil {
 			return nil, nil, fmt.Errorf("compute metrics of project %s: %w", data.Project.Key, err)
 		}
@@ -62,10 +69,13 @@ func ComputeMany(data ProjectData, cfg Config, windows []Window, now time.Time) 
 			p = classify(data, cfg, w.Location)
 			classified[w.Location.String()] = p
 		}
-		r, ev := computeWindow(data, p, w, now)
-		reports = append(reports, r)
-		evidence = append(evidence, ev)
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			reports[i], evidence[i] = computeWindow(data, p, w, now)
+		})
 	}
+	wg.Wait()
 	return reports, evidence, nil
 }
 

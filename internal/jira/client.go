@@ -221,6 +221,23 @@ type reply struct {
 	status int
 	header http.Header
 	body   []byte
+	// buf holds body. release returns it for reuse once nothing refers to body any more.
+	buf *bytes.Buffer
+}
+
+// bodyBuffers are the buffers of reply bodies already decoded, kept for the next replies. A
+// full sync of 100,000 issues reads about 170 MB of bodies (an estimate from an allocation
+// profile), and reusing their buffers spares the garbage collector most of it. Buffers above
+// 16 MiB are not kept.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// release returns the reply's buffer for reuse. The decoders copy every string they keep, so
+// after a successful decode nothing refers to the body.
+func (r *reply) release() {
+	if r.buf != nil && r.buf.Cap() <= 16<<20 {
+		bodyBuffers.Put(r.buf)
+	}
+	r.buf, r.body = nil, nil
 }
 
 // call sends one API request, retrying transient failures, and decodes a 2xx body into out
@@ -261,6 +278,7 @@ func (c *Client) callDecode(ctx context.Context, method, apiPath string, query u
 		case rep.status >= 200 && rep.status < 300:
 			decodeErr := decode(rep.body)
 			if decodeErr == nil {
+				rep.release()
 				return nil
 			}
 			apiErr = &APIError{Method: method, Path: apiPath, Attempts: attempt, Err: fmt.Errorf("decode reply: %w", decodeErr)}
@@ -350,15 +368,17 @@ func (c *Client) send(ctx context.Context, method, target string, body any) (*re
 		return nil, err
 	}
 	defer func() { _ = resp.Body.Close() }() // the body is read in full below; a close error changes nothing
-	// A buffer of the announced length, plus the room bytes.Buffer wants free before each read,
-	// takes the body in one allocation. io.ReadAll would grow and copy its buffer about a dozen
-	// times for a 2 MB reply.
-	// The announced length is trusted up to 8 MiB; past that the buffer grows with what arrives.
+	// A buffer with room for the announced length, plus the room bytes.Buffer wants free before
+	// each read, takes the body without growing. io.ReadAll would grow and copy its buffer about
+	// a dozen times for a 2 MB reply. The announced length is trusted up to 8 MiB; past that the
+	// buffer grows with what arrives.
 	size := bytes.MinRead
 	if resp.ContentLength > 0 {
 		size += int(min(resp.ContentLength, 8<<20))
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	buf.Grow(size)
 	_, readErr := buf.ReadFrom(io.LimitReader(resp.Body, maxBodyBytes+1))
 	if readErr != nil {
 		return nil, fmt.Errorf("read reply body: %w", readErr)
@@ -367,7 +387,7 @@ func (c *Client) send(ctx context.Context, method, target string, body any) (*re
 	if len(data) > maxBodyBytes {
 		return nil, fmt.Errorf("reply body exceeds %d bytes", maxBodyBytes)
 	}
-	return &reply{status: resp.StatusCode, header: resp.Header, body: data}, nil
+	return &reply{status: resp.StatusCode, header: resp.Header, body: data, buf: buf}, nil
 }
 
 func newAPIError(method, apiPath string, rep *reply) *APIError {

@@ -549,6 +549,10 @@ func filterHistories(histories []jirajson.History, fieldIDs []string) []jirajson
 	}
 	var out []jirajson.History
 	for _, h := range histories {
+		if allItemsIn(h.Items, fieldIDs) {
+			out = append(out, h) // nothing to filter, so no copy
+			continue
+		}
 		var items []jirajson.HistoryItem
 		for _, it := range h.Items {
 			id := it.FieldID
@@ -565,6 +569,21 @@ func filterHistories(histories []jirajson.History, fieldIDs []string) []jirajson
 		}
 	}
 	return out
+}
+
+// allItemsIn reports whether items is not empty and every item's field id (or field name) is
+// in fieldIDs.
+func allItemsIn(items []jirajson.HistoryItem, fieldIDs []string) bool {
+	for _, it := range items {
+		id := it.FieldID
+		if id == "" {
+			id = it.Field
+		}
+		if !slices.Contains(fieldIDs, id) {
+			return false
+		}
+	}
+	return len(items) > 0
 }
 
 func (e *Emulator) handleIssueChangelog(w *recorder, r *http.Request, user caller, idOrKey string) {
