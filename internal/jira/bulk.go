@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"sync"
 
@@ -174,10 +175,69 @@ func (c *Client) fetchChunk(ctx context.Context, ids []string) ([]FetchedIssue, 
 	return issues, nil
 }
 
-// bulkIssueFields reads the engine's fields of up to 100 issues from POST /issue/bulkfetch,
-// in ascending id order. It requests the issues listed in issueErrors again, up to
-// bulkIssueAttempts requests in all, and fails when some are still listed.
+// bulkIssueFields reads the engine's fields of up to 100 listed issues from POST
+// /issue/bulkfetch, in ascending id order. Jira leaves out of the reply the issues that are
+// not found or not visible, but a listed issue that is missing may also be a reply that lost
+// it. So a missing issue is requested again, and one still missing is read alone with GET
+// /issue/{id}: a 404 there means it vanished after the listing (deleted, moved out of view)
+// and it is left out. An issue that Jira returns alone but not in bulk is an error, so that a
+// sync never stores a project without issues it still has.
 func (c *Client) bulkIssueFields(ctx context.Context, ids []string) ([]jirajson.IssueRef, error) {
+	issues, err := c.bulkIssueRequests(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	if missing := missingIDs(ids, issues); len(missing) > 0 {
+		again, err := c.bulkIssueRequests(ctx, missing)
+		if err != nil {
+			return nil, err
+		}
+		issues = append(issues, again...)
+		for _, id := range missingIDs(missing, again) {
+			if err := c.confirmVanished(ctx, id); err != nil {
+				return nil, err
+			}
+		}
+	}
+	slices.SortFunc(issues, func(a, b jirajson.IssueRef) int { return compareIDs(a.ID, b.ID) })
+	return issues, nil
+}
+
+// missingIDs returns the ids that issues does not contain.
+func missingIDs(ids []string, issues []jirajson.IssueRef) []string {
+	got := make(map[string]bool, len(issues))
+	for _, issue := range issues {
+		got[issue.ID] = true
+	}
+	var missing []string
+	for _, id := range ids {
+		if !got[id] {
+			missing = append(missing, id)
+		}
+	}
+	return missing
+}
+
+// confirmVanished reads issue id alone and returns nil when Jira no longer has it for this
+// account (404), or an error when Jira returns it, because issue bulkfetch then left out an
+// issue it should have returned.
+func (c *Client) confirmVanished(ctx context.Context, id string) error {
+	var issue jirajson.IssueRef
+	err := c.call(ctx, "GET", "/rest/api/3/issue/"+url.PathEscape(id), url.Values{"fields": {"id"}}, nil, &issue)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		c.log.Info("jira issue vanished after the id listing, leaving it out", "issue", id)
+		return nil
+	case err != nil:
+		return fmt.Errorf("check issue %s, which issue bulkfetch left out: %w", id, err)
+	}
+	return fmt.Errorf("issue %s: Jira lists it and returns it alone, but /issue/bulkfetch left it out twice; the reply is inconsistent, so the sync stops rather than drop the issue: try again later", id)
+}
+
+// bulkIssueRequests reads the engine's fields of up to 100 issues from POST /issue/bulkfetch.
+// It requests the issues listed in issueErrors again, up to bulkIssueAttempts requests in all,
+// and fails when some are still listed. Ids that Jira leaves out of both lists are left out.
+func (c *Client) bulkIssueRequests(ctx context.Context, ids []string) ([]jirajson.IssueRef, error) {
 	var issues []jirajson.IssueRef
 	remaining := ids
 	for attempt := 1; ; attempt++ {
@@ -213,7 +273,6 @@ func (c *Client) bulkIssueFields(ctx context.Context, ids []string) ([]jirajson.
 			remaining = append(remaining, e.ID)
 		}
 	}
-	slices.SortFunc(issues, func(a, b jirajson.IssueRef) int { return compareIDs(a.ID, b.ID) })
 	return issues, nil
 }
 

@@ -1,9 +1,11 @@
 package jira_test
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -124,4 +126,81 @@ func TestFetchIssuesStopsWhenListingFails(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "the listing failed")
 	assert.LessOrEqual(t, bulkAfterFailure.Load(), int32(2), "at most the requests already waiting for a slot start after the failure")
+}
+
+// stubJira serves handler as a Jira site on loopback and returns a client for it.
+func stubJira(t *testing.T, handler http.HandlerFunc) *jira.Client {
+	t.Helper()
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	client, err := jira.NewBasic(srv.URL, testEmail, testToken, jira.Options{MaxAttempts: 1, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	t.Cleanup(client.Close)
+	return client
+}
+
+// TestFetchIssuesFailsWhenBulkfetchLeavesIssuesOut checks that listed issues that issue
+// bulkfetch leaves out, while Jira still returns them one by one, fail the fetch instead of
+// vanishing from the result.
+func TestFetchIssuesFailsWhenBulkfetchLeavesIssuesOut(t *testing.T) {
+	emu := jiraemu.New(jiraemu.Generate(jiraemu.GenerateOptions{Seed: 4, IssuesPerProject: 30}), jiraemu.EmulatorOptions{
+		Users: []jiraemu.User{{AccountID: testAccount, Email: testEmail, APIToken: testToken}},
+	})
+	var single atomic.Int32
+	client := stubJira(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/rest/api/3/issue/bulkfetch":
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"issues":[],"issueErrors":[]}`))
+			return
+		case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/rest/api/3/issue/"):
+			single.Add(1)
+		}
+		emu.ServeHTTP(w, r)
+	})
+
+	issues, err := client.FetchIssues(t.Context(), "project = GA", nil)
+
+	require.Error(t, err, "got %d issues", len(issues))
+	assert.Contains(t, err.Error(), "left it out twice")
+	assert.Equal(t, int32(1), single.Load(), "the first issue Jira still returns alone stops the fetch")
+}
+
+// TestPagingStopsAfterEmptyPages serves endless empty pages, each with a new token, and checks
+// that the id search and the changelog bulkfetch stop after maxEmptyPages of them.
+func TestPagingStopsAfterEmptyPages(t *testing.T) {
+	var requests atomic.Int32
+	client := stubJira(t, func(w http.ResponseWriter, r *http.Request) {
+		n := requests.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/rest/api/3/search/jql":
+			_, _ = fmt.Fprintf(w, `{"issues":[],"isLast":false,"nextPageToken":"token-%d"}`, n)
+		case "/rest/api/3/changelog/bulkfetch":
+			_, _ = fmt.Fprintf(w, `{"issueChangeLogs":[],"nextPageToken":"token-%d"}`, n)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+
+	_, err := client.SearchIssueIDs(t.Context(), "project = GA")
+	require.ErrorContains(t, err, "10 empty pages in a row")
+	assert.Equal(t, int32(10), requests.Swap(0))
+
+	_, err = client.StatusHistories(t.Context(), []string{"10001"})
+	require.ErrorContains(t, err, "10 empty pages in a row")
+	assert.Equal(t, int32(10), requests.Load())
+}
+
+func TestCutOffReplyNamesTheCause(t *testing.T) {
+	client := stubJira(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"issues":[{"id":"1`))
+	})
+
+	_, err := client.SearchIssueIDs(t.Context(), "project = GA")
+
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "cut off or malformed")
+	assert.NotContains(t, err.Error(), "rate limiting")
 }

@@ -281,7 +281,7 @@ func (c *Client) callDecode(ctx context.Context, method, apiPath string, query u
 				rep.release()
 				return nil
 			}
-			apiErr = &APIError{Method: method, Path: apiPath, Attempts: attempt, Err: fmt.Errorf("decode reply: %w", decodeErr)}
+			apiErr = &APIError{Method: method, Path: apiPath, Attempts: attempt, Err: fmt.Errorf("%w: %w", errUnreadableReply, decodeErr)}
 			wait = c.backoff(attempt)
 		default:
 			apiErr = newAPIError(method, apiPath, rep)

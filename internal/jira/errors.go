@@ -16,6 +16,9 @@ var (
 	ErrForbidden = errors.New("jira: forbidden")
 	// ErrNotFound is returned when Jira returns 404, which Jira also uses for resources the caller may not see.
 	ErrNotFound = errors.New("jira: not found")
+	// errUnreadableReply wraps the decode error of a 2xx reply, which is retried like a
+	// transient failure because a cut connection can deliver part of a body.
+	errUnreadableReply = errors.New("decode reply")
 	// ErrBadRequest is returned when Jira rejects a request with 400 or another 4xx not listed above,
 	// for example invalid JQL. The *APIError carries Jira's errorMessages and errors.
 	ErrBadRequest = errors.New("jira: bad request")
@@ -89,6 +92,8 @@ func (e *APIError) hint() string {
 		return "Jira replied with a redirect, which the client does not follow: use the site's base URL, such as https://your-site.atlassian.net"
 	case e.connectFailed():
 		return "cannot connect to Jira: check the site URL and the network"
+	case errors.Is(e.Err, errUnreadableReply):
+		return "Jira's reply was cut off or malformed: try again later, and report it if it persists"
 	case e.retryable():
 		return "Jira is rate limiting or unavailable: try again later"
 	}

@@ -18,6 +18,9 @@ const (
 	versionPageSize = 50
 	// maxPages bounds every paging loop, so a server that never sets isLast cannot keep the client busy forever.
 	maxPages = 100_000
+	// maxEmptyPages bounds the empty pages in a row that still carry a nextPageToken. Jira does
+	// not document such pages, so a few are followed and an endless run is an error.
+	maxEmptyPages = 10
 )
 
 // Myself is the calling account. TimeZone is the IANA zone in which Jira reads the JQL date

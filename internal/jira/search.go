@@ -133,7 +133,7 @@ func (c *Client) search(ctx context.Context, jql string, fields []string, pageSi
 	// row of issues already read mean that the page tokens go round the same results. Empty
 	// pages are not counted, because it is not documented that Jira never sends one mid-search.
 	seenIssues := map[string]bool{}
-	stalePages := 0
+	stalePages, emptyPages := 0, 0
 	for n := 1; n <= maxPages; n++ {
 		req := jirajson.SearchRequest{JQL: jql, NextPageToken: token, MaxResults: pageSize, Fields: fields}
 		var res jirajson.SearchResults
@@ -152,6 +152,14 @@ func (c *Client) search(ctx context.Context, jql string, fields []string, pageSi
 		}
 		if stalePages >= 2 && !res.IsLast && res.NextPageToken != "" {
 			return fmt.Errorf("search issues matching %q, page %d: two pages in a row repeated only issues already read, yet Jira sent another nextPageToken", jql, n)
+		}
+		if len(res.Issues) == 0 && !res.IsLast && res.NextPageToken != "" {
+			emptyPages++
+		} else {
+			emptyPages = 0
+		}
+		if emptyPages >= maxEmptyPages {
+			return fmt.Errorf("search issues matching %q, page %d: %d empty pages in a row, yet Jira sent another nextPageToken", jql, n, emptyPages)
 		}
 		if err := page(res.Issues); err != nil {
 			return err
@@ -233,7 +241,7 @@ func (c *Client) bulkHistories(ctx context.Context, ids []string, add func(strin
 	seen := map[string]bool{}
 	// As in search, two pages in a row of histories already read mean the tokens go round.
 	seenHistories := map[string]bool{}
-	stalePages := 0
+	stalePages, emptyPages := 0, 0
 	for n := 1; n <= maxPages; n++ {
 		req := jirajson.BulkChangelogRequest{IssueIDsOrKeys: ids, FieldIDs: []string{"status"}, MaxResults: bulkHistories, NextPageToken: token}
 		var res statusChangelogPage
@@ -258,6 +266,14 @@ func (c *Client) bulkHistories(ctx context.Context, ids []string, add func(strin
 		}
 		if stalePages >= 2 && res.NextPageToken != "" {
 			return fmt.Errorf("fetch changelogs of %d issues from %s, page %d: two pages in a row repeated only histories already read, yet Jira sent another nextPageToken", len(ids), ids[0], n)
+		}
+		if histories == 0 && res.NextPageToken != "" {
+			emptyPages++
+		} else {
+			emptyPages = 0
+		}
+		if emptyPages >= maxEmptyPages {
+			return fmt.Errorf("fetch changelogs of %d issues from %s, page %d: %d empty pages in a row, yet Jira sent another nextPageToken", len(ids), ids[0], n, emptyPages)
 		}
 		for _, log := range res.IssueChangeLogs {
 			add(log.IssueID, log.histories())

@@ -42,6 +42,7 @@ const (
 var (
 	versionPath   = regexp.MustCompile(`^/rest/api/3/project/([^/]+)/version$`)
 	changelogPath = regexp.MustCompile(`^/rest/api/3/issue/([^/]+)/changelog$`)
+	issuePath     = regexp.MustCompile(`^/rest/api/3/issue/([^/]+)$`)
 	projectPath   = regexp.MustCompile(`^/rest/api/3/project/([^/]+)$`)
 )
 
@@ -90,6 +91,9 @@ func (e *Emulator) route(w *recorder, r *http.Request, apiPath string, user call
 	case versionPath.MatchString(apiPath):
 		pathArg = versionPath.FindStringSubmatch(apiPath)[1]
 		h = func(w *recorder, r *http.Request, user caller) { e.handleVersions(w, r, user, pathArg) }
+	case issuePath.MatchString(apiPath) && apiPath != "/rest/api/3/issue/bulkfetch":
+		pathArg = issuePath.FindStringSubmatch(apiPath)[1]
+		h = func(w *recorder, r *http.Request, user caller) { e.handleIssue(w, r, user, pathArg) }
 	case changelogPath.MatchString(apiPath):
 		pathArg = changelogPath.FindStringSubmatch(apiPath)[1]
 		h = func(w *recorder, r *http.Request, user caller) { e.handleIssueChangelog(w, r, user, pathArg) }
@@ -569,6 +573,21 @@ func filterHistories(histories []jirajson.History, fieldIDs []string) []jirajson
 		}
 	}
 	return out
+}
+
+// handleIssue serves GET /issue/{idOrKey} with the fields of the fields parameter (all when
+// absent), or 404 for an issue that is not found or not visible.
+func (e *Emulator) handleIssue(w *recorder, r *http.Request, user caller, idOrKey string) {
+	rec := e.findIssue(idOrKey)
+	if rec == nil || !e.canBrowse(user.accountID, rec.index.projectID) {
+		writeError(w, http.StatusNotFound, msgIssueNotFound)
+		return
+	}
+	var fields []string
+	for _, f := range r.URL.Query()["fields"] {
+		fields = append(fields, strings.Split(f, ",")...)
+	}
+	w.writeBody(http.StatusOK, appendIssueJSON(nil, rec, fields, false, false))
 }
 
 // allItemsIn reports whether items is not empty and every item's field id (or field name) is

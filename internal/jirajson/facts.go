@@ -43,7 +43,11 @@ func Transitions(histories []History) []dora.Transition {
 		return compareNumericIDs(a.ID, b.ID)
 	})
 	var transitions []dora.Transition
-	for _, h := range ordered {
+	for i, h := range ordered {
+		// A history that a reply repeated (same id and instant) counts once.
+		if i > 0 && h.ID != "" && h.ID == ordered[i-1].ID && h.Created.Equal(ordered[i-1].Created.Time) {
+			continue
+		}
 		for _, item := range h.Items {
 			if !item.IsStatus() {
 				continue

@@ -231,3 +231,15 @@ func TestParseJiraLayoutMatchesTimeParse(t *testing.T) {
 		}
 	}
 }
+
+func TestTransitionsCountRepeatedHistoryOnce(t *testing.T) {
+	at := Time{Time: time.Date(2020, 6, 1, 10, 0, 0, 0, time.UTC)}
+	h := History{ID: "7", Created: at, Items: []HistoryItem{{FieldID: "status", From: "1", To: "3"}}}
+	other := History{ID: "8", Created: at, Items: []HistoryItem{{FieldID: "status", From: "3", To: "5"}}}
+
+	got := Transitions([]History{h, other, h})
+
+	require.Len(t, got, 2, "the repeated history 7 counts once")
+	assert.Equal(t, "3", got[0].To)
+	assert.Equal(t, "5", got[1].To)
+}
