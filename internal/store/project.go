@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -544,7 +546,20 @@ func (s *Store) ReplaceProject(tenant string, u ProjectUpdate) error {
 			return fmt.Errorf("replace project %s of tenant %s: %w", u.Project.ID, tenant, err)
 		}
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	// The issues and reports are encoded before the write transaction, on every CPU, so that
+	// bbolt's single writer holds its lock only for the puts.
+	var encodedIssues [][]byte
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		encodedIssues = encodeIssues(u.Upserts)
+	}()
+	encodedReports, err := encodeReports(u.Reports)
+	<-done
+	if err != nil {
+		return fmt.Errorf("replace project %s of tenant %s: %w", u.Project.ID, tenant, err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		p, err := createProjectBucket(tx, tenant, u.Project.ID)
 		if err != nil {
 			return err
@@ -552,13 +567,13 @@ func (s *Store) ReplaceProject(tenant string, u ProjectUpdate) error {
 		if err := writeProjectFacts(p, u); err != nil {
 			return err
 		}
-		if err := writeIssues(p, u); err != nil {
+		if err := writeIssues(p, u, encodedIssues); err != nil {
 			return err
 		}
 		if err := writeMetadata(p, u.Metadata); err != nil {
 			return err
 		}
-		return writeReports(p, u.Reports)
+		return writeReports(p, encodedReports)
 	})
 	if err != nil {
 		return fmt.Errorf("replace project %s of tenant %s: %w", u.Project.ID, tenant, err)
@@ -587,7 +602,11 @@ func (s *Store) ReplaceReports(tenant, projectID string, used dora.Config, repor
 	if err := checkTenantProject(tenant, projectID); err != nil {
 		return err
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	encoded, err := encodeReports(reports)
+	if err != nil {
+		return fmt.Errorf("replace reports of project %s of tenant %s: %w", projectID, tenant, err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		p := projectBucket(tx, tenant, projectID)
 		if p == nil || p.Get(keyProject) == nil {
 			return ErrNotFound
@@ -605,7 +624,7 @@ func (s *Store) ReplaceReports(tenant, projectID string, used dora.Config, repor
 		if err := putJSON(p, keySync, st); err != nil {
 			return err
 		}
-		return writeReports(p, reports)
+		return writeReports(p, encoded)
 	})
 	if err != nil {
 		return fmt.Errorf("replace reports of project %s of tenant %s: %w", projectID, tenant, err)
@@ -655,7 +674,8 @@ func matchingIDs(matches map[string]bool) []string {
 	return ids
 }
 
-func writeIssues(p *bolt.Bucket, u ProjectUpdate) error {
+// writeIssues applies u's issue changes, with encoded[i] the record of u.Upserts[i].
+func writeIssues(p *bolt.Bucket, u ProjectUpdate, encoded [][]byte) error {
 	if u.FullIssues && p.Bucket(bucketIssues) != nil {
 		if err := p.DeleteBucket(bucketIssues); err != nil {
 			return err
@@ -679,15 +699,62 @@ func writeIssues(p *bolt.Bucket, u ProjectUpdate) error {
 	}
 	slices.SortFunc(order, func(a, b int) int { return strings.Compare(u.Upserts[a].ID, u.Upserts[b].ID) })
 	for _, i := range order {
-		is := &u.Upserts[i]
-		if err := issues.Put([]byte(is.ID), encodeIssue(*is)); err != nil {
-			return fmt.Errorf("put issue %s: %w", is.ID, err)
+		id := u.Upserts[i].ID
+		if err := issues.Put([]byte(id), encoded[i]); err != nil {
+			return fmt.Errorf("put issue %s: %w", id, err)
 		}
 	}
 	return nil
 }
 
-func writeReports(p *bolt.Bucket, reports map[int]StoredReport) error {
+// encodeIssues returns the record of each issue, encoded on every CPU.
+func encodeIssues(issues []dora.Issue) [][]byte {
+	encoded := make([][]byte, len(issues))
+	parts := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for part := range parts {
+		wg.Go(func() {
+			for i := part; i < len(issues); i += parts {
+				encoded[i] = encodeIssue(issues[i])
+			}
+		})
+	}
+	wg.Wait()
+	return encoded
+}
+
+// encodeReports returns the stored JSON of each report, encoded at once, or an error naming a
+// window length outside 1..9999 days.
+func encodeReports(reports map[int]StoredReport) (map[int][]byte, error) {
+	type result struct {
+		days int
+		data []byte
+		err  error
+	}
+	results := make(chan result, len(reports))
+	for days, r := range reports {
+		if days <= 0 || days > 9999 {
+			return nil, fmt.Errorf("report window of %d days is outside 1..9999", days)
+		}
+		go func() {
+			data, err := json.Marshal(r)
+			results <- result{days: days, data: data, err: err}
+		}()
+	}
+	encoded := make(map[int][]byte, len(reports))
+	var firstErr error
+	for range reports {
+		res := <-results
+		if res.err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("encode %d-day report: %w", res.days, res.err)
+		}
+		encoded[res.days] = res.data
+	}
+	return encoded, firstErr
+}
+
+// writeReports replaces the project's reports with encoded, which encodeReports returned.
+func writeReports(p *bolt.Bucket, encoded map[int][]byte) error {
 	if err := nextReportsGeneration(p); err != nil {
 		return err
 	}
@@ -700,11 +767,8 @@ func writeReports(p *bolt.Bucket, reports map[int]StoredReport) error {
 	if err != nil {
 		return err
 	}
-	for days, r := range reports {
-		if days <= 0 || days > 9999 {
-			return fmt.Errorf("report window of %d days is outside 1..9999", days)
-		}
-		if err := putJSON(b, reportKey(days), r); err != nil {
+	for days, data := range encoded {
+		if err := b.Put(reportKey(days), data); err != nil {
 			return err
 		}
 	}
