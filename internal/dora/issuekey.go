@@ -5,6 +5,15 @@ import (
 	"strings"
 )
 
+// CompareIDs orders Jira's numeric ids, of issues, projects or versions, by value: shorter
+// first, then byte order. It returns -1, 0 or +1 like strings.Compare.
+func CompareIDs(a, b string) int {
+	if len(a) != len(b) {
+		return cmp.Compare(len(a), len(b))
+	}
+	return strings.Compare(a, b)
+}
+
 // CompareIssueKeys orders Jira issue keys by project key, then by issue number as a number, so
 // EE-2 comes before EE-10 and AB-9 before EE-1. It returns -1, 0 or +1 like strings.Compare. A
 // value that is not PROJECT-NUMBER counts as a project key of its own without a number, so

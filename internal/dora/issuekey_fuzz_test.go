@@ -1,6 +1,10 @@
 package dora
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
 
 // FuzzCompareIssueKeys checks that CompareIssueKeys is a total order on any strings, which
 // slices.SortFunc needs: reflexive, antisymmetric and transitive.
@@ -26,4 +30,10 @@ func FuzzCompareIssueKeys(f *testing.F) {
 			t.Fatalf("%q < %q < %q but CompareIssueKeys(%q, %q) = %d", a, b, c, a, c, ac)
 		}
 	})
+}
+
+func TestCompareIDs(t *testing.T) {
+	assert.Equal(t, -1, CompareIDs("9999", "10000"), "a shorter id is smaller")
+	assert.Equal(t, 1, CompareIDs("10001", "10000"))
+	assert.Equal(t, 0, CompareIDs("10000", "10000"))
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/devops-metrics/devops-metrics/internal/dora"
 	"github.com/devops-metrics/devops-metrics/internal/jirajson"
 )
 
@@ -125,7 +126,7 @@ func (c *Client) fetchByIDs(ctx context.Context, jql string, progress func(fetch
 	issues := slices.Concat(results...)
 	// Chunks hold ids in Jira's order. The emulator lists by id, and a site that lists in another
 	// order pays for one sort.
-	byID := func(a, b FetchedIssue) int { return compareIDs(a.ID, b.ID) }
+	byID := func(a, b FetchedIssue) int { return dora.CompareIDs(a.ID, b.ID) }
 	if !slices.IsSortedFunc(issues, byID) {
 		slices.SortFunc(issues, byID)
 	}
@@ -199,7 +200,7 @@ func (c *Client) bulkIssueFields(ctx context.Context, ids []string) ([]jirajson.
 			}
 		}
 	}
-	slices.SortFunc(issues, func(a, b jirajson.IssueRef) int { return compareIDs(a.ID, b.ID) })
+	slices.SortFunc(issues, func(a, b jirajson.IssueRef) int { return dora.CompareIDs(a.ID, b.ID) })
 	return issues, nil
 }
 
@@ -306,20 +307,6 @@ func decodeBulkIssues(data []byte, requested []string, res *jirajson.BulkIssueRe
 		seen[e.ID] = true
 	}
 	return nil
-}
-
-// compareIDs orders Jira's numeric ids by value: shorter first, then byte order.
-func compareIDs(a, b string) int {
-	if len(a) != len(b) {
-		return len(a) - len(b)
-	}
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // statusChangelogPage is a page of POST /changelog/bulkfetch as the client decodes it: with the

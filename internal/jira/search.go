@@ -406,7 +406,7 @@ func (c *Client) searchIssues(ctx context.Context, jql string, progress func(fet
 	for i := range issues {
 		issues[i].Transitions = jirajson.Transitions(histories[issues[i].ID])
 	}
-	slices.SortFunc(issues, func(a, b FetchedIssue) int { return compareIDs(a.ID, b.ID) })
+	slices.SortFunc(issues, func(a, b FetchedIssue) int { return dora.CompareIDs(a.ID, b.ID) })
 	if progress != nil {
 		progress(len(issues), len(issues))
 	}

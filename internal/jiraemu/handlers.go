@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/devops-metrics/devops-metrics/internal/dora"
 	"github.com/devops-metrics/devops-metrics/internal/jirajson"
 )
 
@@ -510,7 +511,7 @@ func (e *Emulator) handleBulkIssues(w *recorder, r *http.Request, user caller, f
 		}
 		found = append(found, rec)
 	}
-	slices.SortFunc(found, func(a, b *IssueRecord) int { return compareNumericIDs(a.ID, b.ID) })
+	slices.SortFunc(found, func(a, b *IssueRecord) int { return dora.CompareIDs(a.ID, b.ID) })
 	body := append(make([]byte, 0, 256*len(found)+64), `{"issues":[`...)
 	for i, rec := range found {
 		if i > 0 {
@@ -535,14 +536,6 @@ func (e *Emulator) nextBulkIssueFails(faults Faults) bool {
 	defer e.logMu.Unlock()
 	e.bulkIssueRequests++
 	return e.bulkIssueRequests <= faults.BulkIssueErrors
-}
-
-// compareNumericIDs orders numeric ids by value: shorter first, then byte order.
-func compareNumericIDs(a, b string) int {
-	if len(a) != len(b) {
-		return len(a) - len(b)
-	}
-	return strings.Compare(a, b)
 }
 
 // filterHistories keeps the items whose field id (or field name, for items without an id)

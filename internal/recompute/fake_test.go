@@ -145,7 +145,7 @@ func (f *fakeSource) match(jql string) ([]jira.FetchedIssue, error) {
 			out = append(out, is)
 		}
 	}
-	slices.SortFunc(out, func(a, b jira.FetchedIssue) int { return compareIDs(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b jira.FetchedIssue) int { return dora.CompareIDs(a.ID, b.ID) })
 	return out, nil
 }
 

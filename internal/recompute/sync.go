@@ -336,7 +336,7 @@ func (ps projectSync) fetchAll(ctx context.Context) ([]dora.Issue, error) {
 	issues := make([]dora.Issue, 0, len(fetched))
 	// The client returns issues in ascending id order, where a repeated issue would be next to
 	// its first copy. A map finds repeats in any other order.
-	if slices.IsSortedFunc(fetched, func(a, b jira.FetchedIssue) int { return compareIDs(a.ID, b.ID) }) {
+	if slices.IsSortedFunc(fetched, func(a, b jira.FetchedIssue) int { return dora.CompareIDs(a.ID, b.ID) }) {
 		for i, f := range fetched {
 			if i == 0 || f.ID != fetched[i-1].ID {
 				issues = append(issues, f.Issue)
@@ -449,7 +449,7 @@ func (ps projectSync) merge(ctx context.Context, fetched []jira.FetchedIssue, co
 		}
 	}
 	slices.Sort(deletes)
-	byID := func(a, b dora.Issue) int { return compareIDs(a.ID, b.ID) }
+	byID := func(a, b dora.Issue) int { return dora.CompareIDs(a.ID, b.ID) }
 	if !slices.IsSortedFunc(merged, byID) {
 		slices.SortFunc(merged, byID)
 	}
@@ -523,18 +523,4 @@ func ComputeWindows(data dora.ProjectData, cfg dora.Config, now time.Time) (map[
 		reports[days] = store.StoredReport{Report: computed[i], Evidence: evidence[i]}
 	}
 	return reports, nil
-}
-
-// compareIDs orders Jira's numeric ids by value: shorter first, then byte order.
-func compareIDs(a, b string) int {
-	if len(a) != len(b) {
-		return len(a) - len(b)
-	}
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

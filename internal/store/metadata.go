@@ -90,8 +90,8 @@ func (s *Store) Metadata(tenant, projectID string) (ProjectMetadata, error) {
 	if md.IssueTypes == nil {
 		md.IssueTypes = []IssueTypeInfo{}
 	}
-	slices.SortFunc(md.Statuses, func(a, b StatusInfo) int { return compareIDs(a.ID, b.ID) })
-	slices.SortFunc(md.IssueTypes, func(a, b IssueTypeInfo) int { return compareIDs(a.ID, b.ID) })
+	slices.SortFunc(md.Statuses, func(a, b StatusInfo) int { return dora.CompareIDs(a.ID, b.ID) })
+	slices.SortFunc(md.IssueTypes, func(a, b IssueTypeInfo) int { return dora.CompareIDs(a.ID, b.ID) })
 	return md, nil
 }
 

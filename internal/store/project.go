@@ -363,7 +363,7 @@ func readProjectData(p *bolt.Bucket) (dora.ProjectData, error) {
 // took about 90 ms of CPU on a shared 2-core machine, because it moves the large issue values.
 // It is still used when the input is in another order.
 func sortIssuesByID(issues []dora.Issue) []dora.Issue {
-	byID := func(a, b dora.Issue) int { return compareIDs(a.ID, b.ID) }
+	byID := func(a, b dora.Issue) int { return dora.CompareIDs(a.ID, b.ID) }
 	if slices.IsSortedFunc(issues, byID) {
 		return issues
 	}
@@ -670,7 +670,7 @@ func matchingIDs(matches map[string]bool) []string {
 			ids = append(ids, id)
 		}
 	}
-	slices.SortFunc(ids, compareIDs)
+	slices.SortFunc(ids, dora.CompareIDs)
 	return ids
 }
 
@@ -819,12 +819,4 @@ func (s *Store) DeleteTenant(tenant string) error {
 	}
 	s.log.Info("tenant deleted", "tenant", tenant)
 	return nil
-}
-
-// compareIDs orders Jira's numeric ids by value: shorter first, then byte order.
-func compareIDs(a, b string) int {
-	if len(a) != len(b) {
-		return len(a) - len(b)
-	}
-	return strings.Compare(a, b)
 }
