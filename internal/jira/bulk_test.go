@@ -204,3 +204,16 @@ func TestCutOffReplyNamesTheCause(t *testing.T) {
 	assert.Contains(t, err.Error(), "cut off or malformed")
 	assert.NotContains(t, err.Error(), "rate limiting")
 }
+
+func TestInProjectLeavesOutMovedIssues(t *testing.T) {
+	fetched := []jira.FetchedIssue{{ProjectID: "10000"}, {ProjectID: "10001"}, {}, {ProjectID: "10000"}}
+	fetched[0].ID, fetched[1].ID, fetched[2].ID, fetched[3].ID = "1", "2", "3", "4"
+
+	own := jira.InProject(fetched, "10000", slog.New(slog.DiscardHandler))
+
+	var ids []string
+	for _, f := range own {
+		ids = append(ids, f.ID)
+	}
+	assert.Equal(t, []string{"1", "3", "4"}, ids, "an issue without a project field is kept")
+}

@@ -77,12 +77,7 @@ func (c *Client) LoadProject(ctx context.Context, idOrKey string, progress func(
 		Versions:     versions,
 		SiteTimeZone: me.TimeZone,
 	}
-	for _, issue := range fetched {
-		// An issue moved to another project between the id listing and its read is left out.
-		if issue.ProjectID != "" && issue.ProjectID != project.ID {
-			c.log.Info("jira issue left the project during the read, skipping it", "issue", issue.ID, "projectNow", issue.ProjectID)
-			continue
-		}
+	for _, issue := range InProject(fetched, project.ID, c.log) {
 		data.Issues = append(data.Issues, issue.Issue)
 	}
 	return data, nil

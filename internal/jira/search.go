@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"slices"
 	"strconv"
@@ -34,6 +35,21 @@ type FetchedIssue struct {
 	dora.Issue
 	ProjectID string
 	Updated   time.Time
+}
+
+// InProject returns the fetched issues that Jira reports in project projectID, reusing the
+// slice. The others moved away between the id listing and the read of their fields; each is
+// logged and left out, because the sync of its new project reads it after the move.
+func InProject(fetched []FetchedIssue, projectID string, log *slog.Logger) []FetchedIssue {
+	own := fetched[:0]
+	for _, f := range fetched {
+		if f.ProjectID != "" && f.ProjectID != projectID {
+			log.Info("jira issue left the project during the read, leaving it out", "issue", f.ID, "project", projectID, "projectNow", f.ProjectID)
+			continue
+		}
+		own = append(own, f)
+	}
+	return own
 }
 
 // CountIssues returns Jira's approximate count of the issues that match jql. It serves

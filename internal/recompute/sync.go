@@ -332,7 +332,7 @@ func (ps projectSync) fetchAll(ctx context.Context) ([]dora.Issue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fetch issues: %w", err)
 	}
-	fetched = ps.ownIssues(fetched)
+	fetched = jira.InProject(fetched, ps.project.ID, ps.log)
 	issues := make([]dora.Issue, 0, len(fetched))
 	// The client returns issues in ascending id order, where a repeated issue would be next to
 	// its first copy. A map finds repeats in any other order.
@@ -355,21 +355,6 @@ func (ps projectSync) fetchAll(ctx context.Context) ([]dora.Issue, error) {
 	return issues, nil
 }
 
-// ownIssues drops the fetched issues that Jira reports in another project: issues moved away
-// between the id search and the reads of their fields. A moved issue is fetched for its new
-// project, which reads it after the move.
-func (ps projectSync) ownIssues(fetched []jira.FetchedIssue) []jira.FetchedIssue {
-	own := fetched[:0]
-	for _, f := range fetched {
-		if f.ProjectID != "" && f.ProjectID != ps.project.ID {
-			ps.log.Info("issue left the project during the sync, skipping it", "issue", f.ID, "projectNow", f.ProjectID)
-			continue
-		}
-		own = append(own, f)
-	}
-	return own
-}
-
 // fetchUpdated reads the issues updated since cursor minus the overlap.
 func (ps projectSync) fetchUpdated(ctx context.Context, cursor time.Time) ([]jira.FetchedIssue, error) {
 	since := cursor.Add(-ps.r.overlap).In(ps.site.userZone).Format(jqlDateLayout)
@@ -380,7 +365,7 @@ func (ps projectSync) fetchUpdated(ctx context.Context, cursor time.Time) ([]jir
 	if err != nil {
 		return nil, fmt.Errorf("fetch issues updated since %s: %w", since, err)
 	}
-	fetched = ps.ownIssues(fetched)
+	fetched = jira.InProject(fetched, ps.project.ID, ps.log)
 	ps.log.Info("project sync progress", "fetched", len(fetched), "total", len(fetched), "updatedSince", since)
 	return fetched, nil
 }

@@ -440,29 +440,8 @@ func (s *Store) ReportWithoutEvidence(tenant, projectID string, windowDays int) 
 // ReportJSON returns the JSON of the report that ReportWithoutEvidence decodes, as stored. The
 // caller owns the returned slice. The errors are those of Report.
 func (s *Store) ReportJSON(tenant, projectID string, windowDays int) ([]byte, error) {
-	if err := checkTenantProject(tenant, projectID); err != nil {
-		return nil, err
-	}
-	var raw json.RawMessage
-	err := s.db.View(func(tx *bolt.Tx) error {
-		p := projectBucket(tx, tenant, projectID)
-		if p == nil {
-			return ErrNotFound
-		}
-		reports := p.Bucket(bucketReports)
-		if reports == nil {
-			return ErrNotFound
-		}
-		data := reports.Get(reportKey(windowDays))
-		if data == nil {
-			return ErrNotFound
-		}
-		return decodeReportMember(data, &raw)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read %d-day report of project %s of tenant %s: %w", windowDays, projectID, tenant, err)
-	}
-	return raw, nil
+	data, _, err := s.ReportJSONSince(tenant, projectID, windowDays, 0)
+	return data, err
 }
 
 // decodeReportMember decodes the "report" member of a stored report's JSON object into r. The
