@@ -675,9 +675,9 @@ func TestBulkIssues(t *testing.T) {
 
 	status, body = ts.do(t, "GET", "/rest/api/3/issue/"+visible[1].ID+"?fields=id", nil)
 	require.Equal(t, 200, status, "one issue by id")
-	var one jirajson.IssueRef
-	require.NoError(t, json.Unmarshal(body, &one))
-	assert.Equal(t, visible[1].ID, one.ID)
+	var single jirajson.IssueRef
+	require.NoError(t, json.Unmarshal(body, &single))
+	assert.Equal(t, visible[1].ID, single.ID)
 	status, _ = ts.do(t, "GET", "/rest/api/3/issue/"+hidden[0].ID, nil)
 	assert.Equal(t, 404, status, "an issue of a project the account cannot browse")
 	status, _ = ts.do(t, "GET", "/rest/api/3/issue/99999999", nil)

@@ -260,20 +260,27 @@ func (e *Emulator) handleSearch(w *recorder, r *http.Request, user caller) {
 		offset = c.Offset
 	}
 	page, isLast := pageOf(matches, offset, pageSize)
-	body := append(make([]byte, 0, 256*len(page)+64), `{"issues":[`...)
-	for i, rec := range page {
-		if i > 0 {
-			body = append(body, ',')
-		}
-		body = appendIssueJSON(body, rec, req.Fields, onlyID, expandChangelog)
-	}
-	body = append(body, `],"isLast":`...)
+	body := appendIssuesJSON([]byte(`{"issues":`), page, req.Fields, onlyID, expandChangelog)
+	body = append(body, `,"isLast":`...)
 	body = strconv.AppendBool(body, isLast)
 	if !isLast {
 		body = append(body, `,"nextPageToken":`...)
 		body = appendJSONString(body, e.sealCursor(cursor{Query: binding, Offset: offset + len(page)}))
 	}
 	w.writeBody(http.StatusOK, append(body, '}'))
+}
+
+// appendIssuesJSON appends recs as a JSON array of issues, each as appendIssueJSON writes it.
+func appendIssuesJSON(b []byte, recs []*IssueRecord, fields []string, onlyID, changelog bool) []byte {
+	b = slices.Grow(b, 256*len(recs)+64)
+	b = append(b, '[')
+	for i, rec := range recs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendIssueJSON(b, rec, fields, onlyID, changelog)
+	}
+	return append(b, ']')
 }
 
 // appendIssueJSON appends an issue with the requested fields, and with the newest 40
@@ -496,6 +503,7 @@ func (e *Emulator) handleBulkIssues(w *recorder, r *http.Request, user caller, f
 		writeFieldError(w, http.StatusBadRequest, "issueIdsOrKeys", fmt.Sprintf("Provide between 1 and %d issue ids or keys; got %d.", bulkIssueMaxIssues, len(req.IssueIDsOrKeys)))
 		return
 	}
+
 	var found []*IssueRecord
 	issueErrors := []jirajson.IssueError{}
 	seen := map[string]bool{}
@@ -512,19 +520,14 @@ func (e *Emulator) handleBulkIssues(w *recorder, r *http.Request, user caller, f
 		found = append(found, rec)
 	}
 	slices.SortFunc(found, func(a, b *IssueRecord) int { return dora.CompareIDs(a.ID, b.ID) })
-	body := append(make([]byte, 0, 256*len(found)+64), `{"issues":[`...)
-	for i, rec := range found {
-		if i > 0 {
-			body = append(body, ',')
-		}
-		body = appendIssueJSON(body, rec, req.Fields, false, false)
-	}
+
+	body := appendIssuesJSON([]byte(`{"issues":`), found, req.Fields, false, false)
 	errorsJSON, err := jsonMarshal(issueErrors)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "encode reply: "+err.Error())
 		return
 	}
-	body = append(body, `],"issueErrors":`...)
+	body = append(body, `,"issueErrors":`...)
 	body = append(body, errorsJSON...)
 	w.writeBody(http.StatusOK, append(body, '}'))
 }

@@ -45,6 +45,8 @@ func parseJiraLayout[T string | []byte](s T) (time.Time, bool) {
 		s[13] != ':' || s[16] != ':' || s[19] != '.' || (s[23] != '+' && s[23] != '-') {
 		return time.Time{}, false
 	}
+
+	// num returns the decimal number in s[from:to], or -1 when a byte is not a digit.
 	num := func(from, to int) int {
 		n := 0
 		for i := from; i < to; i++ {
@@ -56,9 +58,11 @@ func parseJiraLayout[T string | []byte](s T) (time.Time, bool) {
 		}
 		return n
 	}
+
 	year, month, day := num(0, 4), num(5, 7), num(8, 10)
 	hour, minute, second, milli := num(11, 13), num(14, 16), num(17, 19), num(20, 23)
 	zoneHour, zoneMinute := num(24, 26), num(26, 28)
+	// Values out of these ranges go to time.Parse, which rejects them or knows them better.
 	if year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 ||
 		second < 0 || second > 59 || milli < 0 || zoneHour < 0 || zoneHour > 14 || zoneMinute < 0 || zoneMinute > 59 {
 		return time.Time{}, false
@@ -66,6 +70,7 @@ func parseJiraLayout[T string | []byte](s T) (time.Time, bool) {
 	if day > time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day() {
 		return time.Time{}, false
 	}
+
 	offset := zoneHour*3600 + zoneMinute*60
 	if s[23] == '-' {
 		offset = -offset
