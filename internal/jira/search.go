@@ -115,14 +115,23 @@ func (c *Client) SearchIssueIDs(ctx context.Context, jql string) ([]string, erro
 	var ids []string
 	err := c.search(ctx, jql, []string{"id"}, idPageSize, func(issues []jirajson.Issue) error {
 		for _, issue := range issues {
-			if !numericID(issue.ID) {
-				return fmt.Errorf("search issue ids matching %q: issue id %.40q is not a number: Jira sent a malformed id", jql, issue.ID)
+			if err := checkListedID(jql, issue.ID); err != nil {
+				return err
 			}
 			ids = append(ids, issue.ID)
 		}
 		return nil
 	})
 	return ids, err
+}
+
+// checkListedID returns an error naming id when the search for jql listed an id that is not a
+// decimal number of 1 to 19 digits.
+func checkListedID(jql, id string) error {
+	if !numericID(id) {
+		return fmt.Errorf("search issue ids matching %q: issue id %.40q is not a number: Jira sent a malformed id", jql, id)
+	}
+	return nil
 }
 
 // numericID reports whether id is a decimal number of 1 to 19 digits.
